@@ -1,0 +1,13 @@
+# Compiler launcher and warnings shared by every target.
+if(ELECTRA_USE_CCACHE)
+  find_program(ELECTRA_CCACHE ccache)
+  if(ELECTRA_CCACHE)
+    set(CMAKE_CXX_COMPILER_LAUNCHER ${ELECTRA_CCACHE})
+    # PCH and ccache work together only when ccache ignores the PCH timestamps.
+    set(ENV{CCACHE_SLOPPINESS} "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+  endif()
+endif()
+
+add_library(electra_warnings INTERFACE)
+target_compile_options(electra_warnings INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wno-unused-parameter>)

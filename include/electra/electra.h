@@ -1,0 +1,17 @@
+#pragma once
+// The whole public API of libelectra.
+#include "electra/config/electra_config.h"
+#include "electra/io/model_dir.h"
+#include "electra/io/safetensors.h"
+#include "electra/io/state_dict.h"
+#include "electra/models/electra_model.h"
+#include "electra/models/inference.h"
+#include "electra/nn/attention.h"
+#include "electra/nn/embeddings.h"
+#include "electra/nn/encoder.h"
+#include "electra/nn/heads.h"
+#include "electra/tokenization/vocab.h"
+#include "electra/tokenization/wordpiece.h"
+#include "electra/util/error.h"
+#include "electra/util/json_util.h"
+#include "electra/util/logging.h"

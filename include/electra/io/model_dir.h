@@ -1,0 +1,45 @@
+#pragma once
+// Hugging Face model directories: config.json, model.safetensors, vocab.txt,
+// tokenizer_config.json, special_tokens_map.json.
+#include <string>
+
+#include "electra/config/electra_config.h"
+#include "electra/io/safetensors.h"
+#include "electra/io/state_dict.h"
+#include "electra/models/electra_model.h"
+#include "electra/tokenization/wordpiece.h"
+
+namespace electra {
+
+enum class ModelKind { discriminator, generator, unknown };
+
+// From config.json's "architectures" (ElectraForPreTraining / ElectraForMaskedLM).
+ModelKind model_kind(const ElectraConfig& config);
+
+ElectraConfig load_config(const std::string& dir);  // <dir>/config.json
+// Opens <dir>/model.safetensors; a directory with only pytorch_model.bin gets an error
+// that says how to convert it (LibTorch cannot read torch.save'd state dicts).
+std::unique_ptr<SafetensorsFile> open_weights(const std::string& dir);
+void load_weights(torch::nn::Module& model, const std::string& dir, const LoadOptions& options = {});
+
+ElectraForPreTraining load_discriminator(const std::string& dir);
+ElectraForMaskedLM load_generator(const std::string& dir);
+
+// vocab.txt with tokenizer_config.json's do_lower_case (default true). Refuses a
+// vocabulary with more entries than config.vocab_size (its ids would not fit).
+WordPieceTokenizer load_tokenizer(const std::string& dir, const ElectraConfig& config);
+
+struct SaveOptions {
+  torch::ScalarType dtype = torch::kFloat;  // storage dtype of floating tensors
+  bool lowercase = true;                    // written to tokenizer_config.json
+  std::size_t model_max_length = 512;
+};
+
+// Writes a directory `transformers` loads without missing/unexpected-key warnings. Each file
+// is written atomically; the directory is created when needed. `vocab` may be null.
+void save_model_dir(const std::string& dir, const NamedTensors& tensors, const ElectraConfig& config,
+                    const Vocab* vocab, const SaveOptions& options = {});
+void save_model_dir(const std::string& dir, const torch::nn::Module& model, const ElectraConfig& config,
+                    const Vocab* vocab, const SaveOptions& options = {});
+
+}  // namespace electra

@@ -1,0 +1,29 @@
+#pragma once
+// Word + position + token-type embeddings, summed, then LayerNorm and dropout.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include "electra/config/electra_config.h"
+
+namespace electra {
+
+class ElectraEmbeddingsImpl : public torch::nn::Module {
+ public:
+  explicit ElectraEmbeddingsImpl(const ElectraConfig& config);
+
+  // input_ids, token_type_ids: [B, S] int64 (token_type_ids may be undefined: all zeros).
+  // Returns [B, S, E].
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids = {});
+
+  torch::nn::Embedding word_embeddings{nullptr};
+  torch::nn::Embedding position_embeddings{nullptr};
+  torch::nn::Embedding token_type_embeddings{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};  // HF's name
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(ElectraEmbeddings);
+
+}  // namespace electra

@@ -1,0 +1,13 @@
+#pragma once
+// File helpers shared by every reader and writer of the library.
+#include <string>
+
+namespace electra {
+
+// Whole file as bytes; throws electra::Error naming the path when it cannot be read.
+std::string read_text_file(const std::string& path);
+// Writes `path` through a temporary file in the same folder and a rename, so a crash
+// never leaves a half-written file behind and an existing file is replaced only on success.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+}  // namespace electra

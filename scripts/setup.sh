@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages libelectra needs (only those missing) and builds it into build/.
+# Usage: scripts/setup.sh [extra cmake -D options...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev libgloo-dev libsentencepiece-dev sentencepiece
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libgtest-dev libutf8proc-dev
+  python3 python3-torch
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir="${ELECTRA_BUILD_DIR:-build}"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+start=$(date +%s)
+cmake --build "$build_dir" -j "$(nproc)"
+echo "[setup] build took $(( $(date +%s) - start )) s; binaries in $build_dir/bin/"

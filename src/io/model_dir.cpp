@@ -1,0 +1,134 @@
+#include "electra/io/model_dir.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "electra/util/error.h"
+#include "electra/util/json_util.h"
+
+namespace fs = std::filesystem;
+
+namespace electra {
+namespace {
+
+using json = nlohmann::json;
+
+std::string join(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
+
+void require_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) throw file_error(dir, "model directory does not exist");
+  if (!fs::is_directory(dir, ec)) throw file_error(dir, "expected a model directory, found a file");
+}
+
+}  // namespace
+
+ModelKind model_kind(const ElectraConfig& config) {
+  for (const auto& a : config.architectures) {
+    if (a == "ElectraForPreTraining") return ModelKind::discriminator;
+    if (a == "ElectraForMaskedLM") return ModelKind::generator;
+  }
+  return ModelKind::unknown;
+}
+
+ElectraConfig load_config(const std::string& dir) {
+  require_dir(dir);
+  return ElectraConfig::from_file(join(dir, "config.json"));
+}
+
+std::unique_ptr<SafetensorsFile> open_weights(const std::string& dir) {
+  require_dir(dir);
+  const std::string st = join(dir, "model.safetensors");
+  std::error_code ec;
+  if (!fs::exists(st, ec) && fs::exists(join(dir, "pytorch_model.bin"), ec)) {
+    throw file_error(join(dir, "pytorch_model.bin"),
+                     "legacy PyTorch pickle checkpoints cannot be read from C++; convert it once with "
+                     "scripts/convert_bin_to_safetensors.py (needs python3-torch) and retry");
+  }
+  return std::make_unique<SafetensorsFile>(st);
+}
+
+void load_weights(torch::nn::Module& model, const std::string& dir, const LoadOptions& options) {
+  auto file = open_weights(dir);
+  load_state_dict(model, *file, options);
+}
+
+ElectraForPreTraining load_discriminator(const std::string& dir) {
+  const auto config = load_config(dir);
+  ElectraForPreTraining model(config);
+  load_weights(*model, dir);
+  model->eval();
+  return model;
+}
+
+ElectraForMaskedLM load_generator(const std::string& dir) {
+  const auto config = load_config(dir);
+  ElectraForMaskedLM model(config);
+  load_weights(*model, dir);
+  model->eval();
+  return model;
+}
+
+WordPieceTokenizer load_tokenizer(const std::string& dir, const ElectraConfig& config) {
+  require_dir(dir);
+  WordPieceOptions options;
+  const std::string tok_config = join(dir, "tokenizer_config.json");
+  std::error_code ec;
+  if (fs::exists(tok_config, ec)) {
+    json j;
+    try {
+      j = json::parse(read_text_file(tok_config));
+    } catch (const json::parse_error& e) {
+      throw file_error(tok_config, std::string("invalid JSON: ") + e.what());
+    }
+    if (j.contains("do_lower_case")) {
+      if (!j["do_lower_case"].is_boolean()) throw file_error(tok_config, "key \"do_lower_case\": expected true or false");
+      options.lowercase = j["do_lower_case"].get<bool>();
+    }
+  }
+  const std::string vocab_path = join(dir, "vocab.txt");
+  auto tokenizer = WordPieceTokenizer::from_vocab_file(vocab_path, options);
+  if (tokenizer.vocab().size() > config.vocab_size) {
+    throw file_error(vocab_path, "has " + std::to_string(tokenizer.vocab().size()) +
+                                     " tokens but config.json says vocab_size " + std::to_string(config.vocab_size) +
+                                     ": this vocabulary does not belong to this model");
+  }
+  return tokenizer;
+}
+
+void save_model_dir(const std::string& dir, const NamedTensors& tensors, const ElectraConfig& config,
+                    const Vocab* vocab, const SaveOptions& options) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw file_error(dir, "cannot create directory: " + ec.message());
+  config.save(join(dir, "config.json"));
+  save_safetensors(join(dir, "model.safetensors"), tensors, {}, options.dtype);
+  if (vocab) {
+    vocab->save(join(dir, "vocab.txt"));
+    json tok = {{"do_lower_case", options.lowercase},
+                {"model_max_length", options.model_max_length},
+                {"tokenizer_class", "ElectraTokenizer"},
+                {"strip_accents", nullptr},
+                {"tokenize_chinese_chars", true},
+                {"unk_token", "[UNK]"},
+                {"sep_token", "[SEP]"},
+                {"pad_token", "[PAD]"},
+                {"cls_token", "[CLS]"},
+                {"mask_token", "[MASK]"}};
+    write_file_atomic(join(dir, "tokenizer_config.json"), tok.dump(2) + "\n");
+    json special = {{"unk_token", "[UNK]"},
+                    {"sep_token", "[SEP]"},
+                    {"pad_token", "[PAD]"},
+                    {"cls_token", "[CLS]"},
+                    {"mask_token", "[MASK]"}};
+    write_file_atomic(join(dir, "special_tokens_map.json"), special.dump(2) + "\n");
+  }
+}
+
+void save_model_dir(const std::string& dir, const torch::nn::Module& model, const ElectraConfig& config,
+                    const Vocab* vocab, const SaveOptions& options) {
+  save_model_dir(dir, named_tensors(model), config, vocab, options);
+}
+
+}  // namespace electra

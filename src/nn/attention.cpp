@@ -1,0 +1,67 @@
+#include "electra/nn/attention.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <limits>
+
+namespace electra {
+
+torch::Tensor make_attention_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
+  const double lowest = dtype == torch::kFloat64   ? std::numeric_limits<double>::lowest()
+                        : dtype == torch::kBFloat16 ? -3.3895313892515355e38
+                        : dtype == torch::kFloat16  ? -65504.0
+                                                    : static_cast<double>(std::numeric_limits<float>::lowest());
+  auto visible = attention_mask.to(dtype).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, S]
+  return (1.0 - visible) * lowest;
+}
+
+ElectraSelfAttentionImpl::ElectraSelfAttentionImpl(const ElectraConfig& c)
+    : num_heads_(c.num_attention_heads), head_dim_(c.head_dim()), dropout_prob_(c.attention_probs_dropout_prob) {
+  query = register_module("query", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  key = register_module("key", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  dropout = register_module("dropout", torch::nn::Dropout(c.attention_probs_dropout_prob));
+}
+
+torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias) {
+  const int64_t B = hidden.size(0), S = hidden.size(1);
+  auto heads = [&](const torch::Tensor& t) {  // [B, S, H] -> [B, nh, S, hd]
+    return t.view({B, S, num_heads_, head_dim_}).transpose(1, 2);
+  };
+  auto q = heads(query(hidden)), k = heads(key(hidden)), v = heads(value(hidden));
+  torch::Tensor context;  // [B, nh, S, hd]
+#if TORCH_VERSION_MAJOR >= 2
+  // Fused kernels (flash / memory-efficient) where the build has them; same maths.
+  context = at::scaled_dot_product_attention(q, k, v, bias.defined() ? bias.to(q.dtype()) : bias,
+                                             is_training() ? dropout_prob_ : 0.0);
+#else
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
+  if (bias.defined()) scores = scores + bias.to(scores.dtype());
+  context = torch::matmul(dropout(torch::softmax(scores, -1)), v);
+#endif
+  return context.transpose(1, 2).reshape({B, S, num_heads_ * head_dim_});  // [B, S, H]
+}
+
+ElectraResidualOutputImpl::ElectraResidualOutputImpl(int64_t in_features, const ElectraConfig& c) {
+  dense = register_module("dense", torch::nn::Linear(in_features, c.hidden_size));
+  LayerNorm = register_module(
+      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)));
+  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
+}
+
+torch::Tensor ElectraResidualOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
+  return LayerNorm(dropout(dense(x)) + residual);
+}
+
+ElectraAttentionImpl::ElectraAttentionImpl(const ElectraConfig& c) {
+  self = register_module("self", ElectraSelfAttention(c));
+  output = register_module("output", ElectraResidualOutput(c.hidden_size, c));
+}
+
+torch::Tensor ElectraAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias) {
+  return output(self(hidden, bias), hidden);
+}
+
+}  // namespace electra

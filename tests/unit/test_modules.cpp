@@ -1,0 +1,155 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "electra/models/electra_model.h"
+#include "electra/io/state_dict.h"
+#include "test_util.h"
+
+using namespace electra;
+
+namespace {
+
+ElectraConfig tiny_config() {
+  ElectraConfig c;
+  c.vocab_size = 40;
+  c.embedding_size = 8;
+  c.hidden_size = 16;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.intermediate_size = 32;
+  c.max_position_embeddings = 24;
+  return c;
+}
+
+// "name<TAB>d0,d1" lines written by scripts/make_parity_fixtures.py --names.
+std::vector<std::string> read_name_list(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "missing fixture " << path;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> describe(const torch::nn::Module& m) {
+  std::vector<std::string> lines;
+  for (const auto& p : m.named_parameters()) {
+    std::string shape;
+    for (auto d : p.value().sizes()) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    lines.push_back(p.key() + "\t" + shape);
+  }
+  return lines;
+}
+
+int64_t count(const torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace
+
+TEST(Modules, NamesAndShapesEqualHuggingFaceForEveryReleasedSize) {
+  struct Size {
+    const char* name;
+    ElectraConfig disc;
+    ElectraConfig gen;
+    int64_t disc_params;
+  };
+  auto gen = [](ElectraConfig c, int64_t hidden, int64_t heads) {
+    c.hidden_size = hidden;
+    c.intermediate_size = 4 * hidden;
+    c.num_attention_heads = heads;
+    return c;
+  };
+  const std::vector<Size> sizes = {
+      {"small", ElectraConfig::small(), gen(ElectraConfig::small(), 256, 4), 13549057},
+      {"base", ElectraConfig::base(), gen(ElectraConfig::base(), 256, 4), 109483009},
+      {"large", ElectraConfig::large(), gen(ElectraConfig::large(), 256, 4), 335142913},
+  };
+  for (const auto& s : sizes) {
+    SCOPED_TRACE(s.name);
+    ElectraForPreTraining disc(s.disc);
+    EXPECT_EQ(describe(*disc), read_name_list(test::fixtures_dir() + "/names/" + s.name + "_discriminator.txt"));
+    EXPECT_EQ(count(*disc), s.disc_params);
+    ElectraForMaskedLM generator(s.gen);
+    EXPECT_EQ(describe(*generator), read_name_list(test::fixtures_dir() + "/names/" + s.name + "_generator.txt"));
+  }
+}
+
+TEST(Modules, DropoutOnlyInTraining) {
+  torch::manual_seed(0);
+  ElectraForPreTraining model(tiny_config());
+  auto ids = torch::randint(5, 40, {2, 10}, torch::kLong);
+  model->eval();
+  auto a = model->forward(ids), b = model->forward(ids);
+  EXPECT_TRUE(torch::equal(a, b));
+  model->train();
+  auto c = model->forward(ids), d = model->forward(ids);
+  EXPECT_FALSE(torch::allclose(c, d));
+  EXPECT_EQ(a.sizes(), (std::vector<int64_t>{2, 10}));
+}
+
+TEST(Modules, GradientsReachEveryParameter) {
+  torch::manual_seed(1);
+  ElectraForPreTraining disc(tiny_config());
+  auto ids = torch::randint(5, 40, {3, 12}, torch::kLong);
+  auto types = torch::cat({torch::zeros({3, 6}, torch::kLong), torch::ones({3, 6}, torch::kLong)}, 1);
+  disc->forward(ids, torch::ones({3, 12}, torch::kLong), types).pow(2).sum().backward();
+  for (const auto& p : disc->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
+  }
+}
+
+TEST(Modules, PaddingDoesNotLeakIntoRealTokens) {
+  torch::manual_seed(2);
+  ElectraForPreTraining model(tiny_config());
+  model->eval();
+  auto ids = torch::randint(5, 40, {1, 10}, torch::kLong);
+  auto mask = torch::ones({1, 10}, torch::kLong);
+  mask.narrow(1, 6, 4).zero_();
+  auto other = ids.clone();
+  other.narrow(1, 6, 4).fill_(7);
+  auto a = model->forward(ids, mask).narrow(1, 0, 6);
+  auto b = model->forward(other, mask).narrow(1, 0, 6);
+  EXPECT_LT((a - b).abs().max().item<double>(), 1e-6);
+  auto unpadded = model->forward(ids.narrow(1, 0, 6));
+  EXPECT_LT((a - unpadded).abs().max().item<double>(), 1e-5);
+}
+
+TEST(Modules, GeneratorOutputIsTiedToWordEmbeddings) {
+  torch::manual_seed(3);
+  ElectraForMaskedLM gen(tiny_config());
+  for (const auto& p : gen->named_parameters()) EXPECT_NE(p.key(), "generator_lm_head.weight");
+  auto ids = torch::randint(5, 40, {1, 6}, torch::kLong);
+  gen->eval();
+  auto before = gen->forward(ids);
+  {
+    torch::NoGradGuard no_grad;
+    // Not a constant shift: LayerNorm outputs sum to zero, so that would cancel out.
+    gen->electra->embeddings->word_embeddings->weight[9].add_(torch::randn({8}));
+  }
+  // Changing one embedding row changes that vocabulary entry's output logit.
+  auto after = gen->forward(ids);
+  EXPECT_GT((after.select(2, 9) - before.select(2, 9)).abs().max().item<double>(), 1e-3);
+}
+
+TEST(Modules, SharedEmbeddingsAreRegisteredOnce) {
+  auto c = tiny_config();
+  ElectraForPreTraining disc(c);
+  auto gc = c;
+  gc.hidden_size = 8;
+  gc.num_attention_heads = 2;
+  gc.intermediate_size = 16;
+  ElectraForMaskedLM gen(gc, disc->electra->embeddings);
+  EXPECT_FALSE(gen->electra->owns_embeddings());
+  for (const auto& p : gen->named_parameters()) EXPECT_EQ(p.key().find("electra.embeddings."), std::string::npos);
+  EXPECT_TRUE(gen->electra->embeddings->word_embeddings->weight.is_same(disc->electra->embeddings->word_embeddings->weight));
+  // E == H for this generator, so it needs no projection of its own.
+  EXPECT_FALSE(gen->electra->embeddings_project);
+}

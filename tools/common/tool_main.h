@@ -1,0 +1,30 @@
+#pragma once
+// The one place where tools turn exceptions into an error line and an exit code.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "electra/util/error.h"
+
+namespace electra::tools {
+
+// Exit codes: 0 success, 1 error in the input or the run, 2 bad command line.
+template <typename Fn>
+int guarded_main(const std::string& tool, Fn&& body) {
+  try {
+    return body();
+  } catch (const CLI::ParseError&) {
+    throw;  // handled by the caller through app.exit()
+  } catch (const electra::Error& e) {
+    std::cerr << tool << ": error: " << e.what() << "\n";
+  } catch (const c10::Error& e) {
+    std::cerr << tool << ": error: " << e.what_without_backtrace() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << tool << ": error: " << e.what() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace electra::tools
