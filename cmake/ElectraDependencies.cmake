@@ -2,8 +2,12 @@
 find_package(Torch REQUIRED)
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(spdlog REQUIRED)
+find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+# Linked only by the SentencePiece shim (src/tokenization/spm_shim), never by a library
+# that can share a process with LibTorch: its bundled protobuf clashes with LibTorch's.
+pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 if(ELECTRA_BUILD_TOOLS)
   find_package(CLI11 REQUIRED)
 endif()

@@ -6,6 +6,8 @@ install(TARGETS electra electra_text EXPORT electraTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The SentencePiece shim goes beside libelectra_text, where electra_text looks for it.
+install(TARGETS electra_spm_shim LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/electra DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT electraTargets NAMESPACE electra:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/electra)
 

@@ -45,8 +45,8 @@ Vocab Vocab::from_file(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw file_error(path, std::string("cannot open the vocabulary file (") +
-                               std::strerror(errno) + ")");
+    throw file_error(path,
+                     std::string("cannot open the vocabulary file (") + std::strerror(errno) + ")");
   }
   std::ostringstream content;
   content << in.rdbuf();
@@ -96,8 +96,8 @@ void Vocab::save(const std::string& path) const {
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) {
-      throw file_error(temporary, std::string("cannot create the file (") +
-                                      std::strerror(errno) + ")");
+      throw file_error(temporary,
+                       std::string("cannot create the file (") + std::strerror(errno) + ")");
     }
     for (const auto& token : tokens_) out << token << '\n';
     out.flush();

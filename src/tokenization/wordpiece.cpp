@@ -24,10 +24,10 @@ struct Char {
 
 // A word of the basic tokenizer, handed to WordPiece. Reused from word to word.
 struct Word {
-  std::string text;                   // UTF-8
-  std::vector<std::size_t> starts;    // byte offset of each character in text, then text.size()
-  std::vector<Span> sources;          // source bytes of each character
-  std::int32_t special_id = -1;       // >= 0: a special token string kept whole
+  std::string text;                 // UTF-8
+  std::vector<std::size_t> starts;  // byte offset of each character in text, then text.size()
+  std::vector<Span> sources;        // source bytes of each character
+  std::int32_t special_id = -1;     // >= 0: a special token string kept whole
 
   std::size_t size() const { return sources.size(); }
   void clear() {
@@ -224,8 +224,8 @@ WordPieceTokenizer::WordPieceTokenizer(Vocab vocab, WordPieceOptions options)
   auto require = [this](const std::string& token, const char* option) {
     const std::int32_t id = vocab_.id(token);
     if (id < 0) {
-      throw Error("the vocabulary (" + std::to_string(vocab_.size()) + " tokens) has no '" +
-                  token + "' token (WordPieceOptions::" + option +
+      throw Error("the vocabulary (" + std::to_string(vocab_.size()) + " tokens) has no '" + token +
+                  "' token (WordPieceOptions::" + option +
                   "); use the vocab.txt of the checkpoint or set the option to its name");
     }
     return id;
@@ -235,7 +235,8 @@ WordPieceTokenizer::WordPieceTokenizer(Vocab vocab, WordPieceOptions options)
   sep_id_ = require(options_.sep_token, "sep_token");
   pad_id_ = require(options_.pad_token, "pad_token");
   mask_id_ = require(options_.mask_token, "mask_token");
-  for (const auto& token : vocab_.tokens()) max_token_bytes_ = std::max(max_token_bytes_, token.size());
+  for (const auto& token : vocab_.tokens())
+    max_token_bytes_ = std::max(max_token_bytes_, token.size());
 }
 
 WordPieceTokenizer WordPieceTokenizer::from_vocab_file(const std::string& path,
@@ -272,7 +273,8 @@ std::vector<Token> WordPieceTokenizer::tokenize(std::string_view text) const {
     while (start < word.size()) {
       const std::size_t prefix = start == 0 ? 0 : 2;
       std::size_t end = word.size();
-      while (end > start && word.starts[end] - word.starts[start] + prefix > max_token_bytes_) --end;
+      while (end > start && word.starts[end] - word.starts[start] + prefix > max_token_bytes_)
+        --end;
       std::int32_t id = -1;
       for (; end > start; --end) {
         if (start == 0) {
@@ -330,8 +332,8 @@ Encoding WordPieceTokenizer::build(std::vector<Token> a, std::optional<std::vect
   if (options.truncation != Truncation::none && total > options.max_length) {
     if (options.max_length < num_special) {
       throw Error("max_length " + std::to_string(options.max_length) +
-                  " cannot hold the special tokens of " + (b ? "a pair" : "a sequence") +
-                  " (" + std::to_string(num_special) + ")");
+                  " cannot hold the special tokens of " + (b ? "a pair" : "a sequence") + " (" +
+                  std::to_string(num_special) + ")");
     }
     const std::size_t excess = total - options.max_length;
     switch (options.truncation) {
@@ -353,10 +355,11 @@ Encoding WordPieceTokenizer::build(std::vector<Token> a, std::optional<std::vect
         std::vector<Token>& segment = first ? a : *b;
         if (segment.size() <= excess) {
           throw Error(std::string("truncation ") + (first ? "only_first" : "only_second") +
-                      " cannot fit max_length " + std::to_string(options.max_length) +
-                      ": " + std::to_string(excess) + " wordpieces must go but the " +
+                      " cannot fit max_length " + std::to_string(options.max_length) + ": " +
+                      std::to_string(excess) + " wordpieces must go but the " +
                       (first ? "first" : "second") + " segment has " +
-                      std::to_string(segment.size()) + "; use longest_first or a larger max_length");
+                      std::to_string(segment.size()) +
+                      "; use longest_first or a larger max_length");
         }
         segment.resize(segment.size() - excess);
         break;

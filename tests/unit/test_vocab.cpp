@@ -91,7 +91,8 @@ TEST(Vocab, LoadsTheToyVocabulary) {
 }
 
 TEST_F(VocabFileTest, StripsCarriageReturnsAndByteOrderMark) {
-  const auto vocab = electra::Vocab::from_file(write("v.txt", "\xEF\xBB\xBF[PAD]\r\nhello\r\n##lo\r\n"));
+  const auto vocab =
+      electra::Vocab::from_file(write("v.txt", "\xEF\xBB\xBF[PAD]\r\nhello\r\n##lo\r\n"));
   ASSERT_EQ(vocab.size(), 3);
   EXPECT_EQ(vocab.token(0), "[PAD]");
   EXPECT_EQ(vocab.token(1), "hello");

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,8 +18,8 @@
 #include "electra/util/error.h"
 
 namespace fs = std::filesystem;
-using electra::Encoding;
 using electra::EncodeOptions;
+using electra::Encoding;
 using electra::Token;
 using electra::Truncation;
 using electra::Vocab;
@@ -155,7 +155,8 @@ void check_offsets(const WordPieceTokenizer& tokenizer, const std::string& text)
 // characters after it, which the span does not contain.
 void check_spans_reproduce_words(const WordPieceTokenizer& tokenizer, const std::string& text) {
   for (const auto& word : tokenizer.basic_tokenize(text)) {
-    if (word.text.size() >= 2 && word.text.compare(word.text.size() - 2, 2, "\u03C3") == 0) continue;
+    if (word.text.size() >= 2 && word.text.compare(word.text.size() - 2, 2, "\u03C3") == 0)
+      continue;
     const auto again = tokenizer.basic_tokenize(text.substr(word.begin, word.end - word.begin));
     EXPECT_EQ(texts(again), Strings{word.text}) << "span " << word.begin << "-" << word.end;
   }
@@ -180,7 +181,8 @@ TEST(WordPiece, BertExamples) {
   EXPECT_TRUE(tokenizer.tokenize("").empty());
   EXPECT_EQ(texts(tokenizer.tokenize("unwanted running")),
             (Strings{"un", "##want", "##ed", "runn", "##ing"}));
-  EXPECT_EQ(ids(tokenizer.tokenize("unwanted running")), (std::vector<std::int32_t>{7, 4, 5, 8, 9}));
+  EXPECT_EQ(ids(tokenizer.tokenize("unwanted running")),
+            (std::vector<std::int32_t>{7, 4, 5, 8, 9}));
   EXPECT_EQ(texts(tokenizer.tokenize("unwantedX running")), (Strings{"[UNK]", "runn", "##ing"}));
 }
 
@@ -197,36 +199,49 @@ struct HandCase {
 std::vector<HandCase> hand_cases() {
   const std::string a101(101, 'a');
   return {
-      {"accent_precomposed", "UNwant\u00E9d,running",
+      {"accent_precomposed",
+       "UNwant\u00E9d,running",
        {"un", "##want", "##ed", ",", "running"},
        {{0, 2}, {2, 6}, {6, 9}, {9, 10}, {10, 17}}},
       {"accent_decomposed", "He\u0301llo wo\u0308rld", {"hello", "world"}, {{0, 7}, {8, 15}}},
       {"accent_last", "cafe\u0301", {"cafe"}, {{0, 6}}},
       {"mark_starts_chunk", "\u0301b", {"b"}, {{2, 3}}},
       {"cedilla", "\u00C7a", {"c", "##a"}, {{0, 2}, {2, 3}}},
-      {"cjk_then_latin", "\u4E2D\u6587English",
+      {"cjk_then_latin",
+       "\u4E2D\u6587English",
        {"\u4E2D", "\u6587", "e", "##n", "##g", "##l", "##i", "##s", "##h"},
        {{0, 3}, {3, 6}, {6, 7}, {7, 8}, {8, 9}, {9, 10}, {10, 11}, {11, 12}, {12, 13}}},
-      {"zero_width_inside_word", "ab\u200Bcd", {"a", "##b", "##c", "##d"},
+      {"zero_width_inside_word",
+       "ab\u200Bcd",
+       {"a", "##b", "##c", "##d"},
        {{0, 1}, {1, 2}, {5, 6}, {6, 7}}},
       {"invalid_byte_inside_word", "he\x80llo", {"hello"}, {{0, 6}}},
       {"only_invalid_bytes", "\xFF\xFE\xC0\xAF", {}, {}},
-      {"special_token", "the [MASK] sat", {"the", "[MASK]", "s", "##a", "##t"},
+      {"special_token",
+       "the [MASK] sat",
+       {"the", "[MASK]", "s", "##a", "##t"},
        {{0, 3}, {4, 10}, {11, 12}, {12, 13}, {13, 14}}},
       {"special_token_glued", "a[SEP]b", {"a", "[SEP]", "b"}, {{0, 1}, {1, 6}, {6, 7}}},
-      {"final_sigma", "\u039F\u0394\u039F\u03A3", {"\u03BF", "##\u03B4", "##\u03BF", "##\u03C2"},
+      {"final_sigma",
+       "\u039F\u0394\u039F\u03A3",
+       {"\u03BF", "##\u03B4", "##\u03BF", "##\u03C2"},
        {{0, 2}, {2, 4}, {4, 6}, {6, 8}}},
       {"non_final_sigma", "\u03A3\u0391", {"\u03C3", "##\u03B1"}, {{0, 2}, {2, 4}}},
-      {"hangul_syllable_to_jamo", "\uD55C", {"\u1112", "##\u1161", "##\u11AB"},
+      {"hangul_syllable_to_jamo",
+       "\uD55C",
+       {"\u1112", "##\u1161", "##\u11AB"},
        {{0, 3}, {0, 3}, {0, 3}}},
       {"dotted_capital_i", "\u0130", {"i"}, {{0, 2}}},
       {"emoji_makes_word_unknown", "hi\U0001F600", {"[UNK]"}, {{0, 6}}},
       {"long_word", a101 + " ok", {"[UNK]", "o", "##k"}, {{0, 101}, {102, 103}, {103, 104}}},
       {"punctuation", "don't!", {"don", "'", "t", "!"}, {{0, 3}, {3, 4}, {4, 5}, {5, 6}}},
-      {"guillemets", "\u00ABBonjour\u00BB",
+      {"guillemets",
+       "\u00ABBonjour\u00BB",
        {"\u00AB", "b", "##o", "##n", "##j", "##o", "##u", "##r", "\u00BB"},
        {{0, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 7}, {7, 8}, {8, 9}, {9, 11}}},
-      {"vertical_tab_is_dropped_not_space", "four\vfive", {"f", "##o", "##u", "##r", "##f", "##i", "##v", "##e"},
+      {"vertical_tab_is_dropped_not_space",
+       "four\vfive",
+       {"f", "##o", "##u", "##r", "##f", "##i", "##v", "##e"},
        {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {5, 6}, {6, 7}, {7, 8}, {8, 9}}},
       {"line_separator_splits", "a\u2028b", {"a", "b"}, {{0, 1}, {4, 5}}},
   };
@@ -270,9 +285,9 @@ TEST(WordPiece, MaxInputCharsPerWordCountsNormalizedCharacters) {
 TEST(WordPiece, LongestVocabularyEntriesStillMatch) {
   // The search skips candidates longer than the longest vocabulary entry; entries
   // of exactly that length, with and without "##", must still be found.
-  const WordPieceTokenizer tokenizer(Vocab({"[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]", "x",
-                                            "\u0436\u0436\u0436\u0436\u0436", "##\u0436\u0436\u0436\u0436",
-                                            "##\u0436"}));
+  const WordPieceTokenizer tokenizer(
+      Vocab({"[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]", "x", "\u0436\u0436\u0436\u0436\u0436",
+             "##\u0436\u0436\u0436\u0436", "##\u0436"}));
   EXPECT_EQ(texts(tokenizer.tokenize("\u0436\u0436\u0436\u0436\u0436\u0436")),
             (Strings{"\u0436\u0436\u0436\u0436\u0436", "##\u0436"}));
   EXPECT_EQ(texts(tokenizer.tokenize("x\u0436\u0436\u0436\u0436\u0436")),
@@ -341,7 +356,8 @@ TEST(WordPiece, MissingSpecialTokenIsNamed) {
 }
 
 TEST(WordPiece, FromVocabFileErrorsNameTheFile) {
-  const fs::path dir = fs::temp_directory_path() / ("electra_wordpiece_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("electra_wordpiece_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string path = (dir / "no_mask.txt").string();
   std::ofstream(path) << "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n";
@@ -358,8 +374,9 @@ TEST(WordPiece, FromVocabFileErrorsNameTheFile) {
 }
 
 TEST(WordPiece, EmptyAndWhitespaceInputGiveNothing) {
-  for (const std::string& text : {std::string(), std::string(" "), std::string(" \t\r\n\u3000\u00A0"),
-                                 std::string("\u200B\u200D\uFEFF"), std::string("\0\0", 2)}) {
+  for (const std::string& text :
+       {std::string(), std::string(" "), std::string(" \t\r\n\u3000\u00A0"),
+        std::string("\u200B\u200D\uFEFF"), std::string("\0\0", 2)}) {
     EXPECT_TRUE(toy().tokenize(text).empty());
     EXPECT_TRUE(toy().basic_tokenize(text).empty());
     EXPECT_EQ(toy().encode(text).tokens, (Strings{"[CLS]", "[SEP]"}));
@@ -370,8 +387,17 @@ TEST(WordPiece, InvalidUtf8IsSkippedNeverRead) {
   // Every way to be ill-formed, alone and around ASCII; also every prefix of the
   // string so that truncated sequences at the very end are exercised.
   const std::string bad =
-      "\x80" "a\xBF" "b\xC0\xAF" "c\xC1\xBF" "d\xE0\x80\xAF" "e\xED\xA0\x80" "f\xED\xBF\xBF"
-      "g\xF4\x90\x80\x80" "h\xF5\xF8\xFC\xFE\xFF" "i\xE2\x82" " j\xF0\x9F\x98";
+      "\x80"
+      "a\xBF"
+      "b\xC0\xAF"
+      "c\xC1\xBF"
+      "d\xE0\x80\xAF"
+      "e\xED\xA0\x80"
+      "f\xED\xBF\xBF"
+      "g\xF4\x90\x80\x80"
+      "h\xF5\xF8\xFC\xFE\xFF"
+      "i\xE2\x82"
+      " j\xF0\x9F\x98";
   EXPECT_EQ(texts(toy().basic_tokenize(bad)), (Strings{"abcdefghi", "j"}));
   for (std::size_t n = 0; n <= bad.size(); ++n) {
     const std::string prefix = bad.substr(0, n);
@@ -380,6 +406,42 @@ TEST(WordPiece, InvalidUtf8IsSkippedNeverRead) {
     const auto tokens = toy().tokenize(std::string_view(exact.data(), exact.size()));
     for (const auto& t : tokens) EXPECT_LE(t.end, n);
     check_offsets(toy(), prefix);
+  }
+}
+
+TEST(WordPiece, RandomBytesKeepOffsetsValid) {
+  // Byte soup biased towards UTF-8 lead and continuation bytes, marks, CJK and
+  // pieces of special tokens: no crash, offsets always valid.
+  const std::vector<std::string> pieces{"a",
+                                        "Z",
+                                        " ",
+                                        ",",
+                                        "\x80",
+                                        "\xBF",
+                                        "\xC3",
+                                        "\xE2",
+                                        "\xF0",
+                                        "\xED",
+                                        "\xFF",
+                                        "\xC3\xA9",
+                                        "\xCC\x81",
+                                        "\xE4\xB8\xAD",
+                                        "\xCE\xA3",
+                                        "\xE2\x80\x8B",
+                                        "[MASK]",
+                                        "[MA",
+                                        "SK]",
+                                        "\n",
+                                        "\xF0\x9F\x98\x80",
+                                        std::string(1, '\0')};
+  std::mt19937 random(1234);
+  std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1), length(0, 40);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    for (std::size_t n = length(random); n > 0; --n) text += pieces[pick(random)];
+    SCOPED_TRACE(::testing::PrintToString(text));
+    check_offsets(toy(), text);
+    check_offsets(toy_cased(), text);
   }
 }
 
@@ -504,7 +566,8 @@ TEST_F(BertUncased, BrownCorpusRoundTrip) {
     // Without [UNK], decoding gives back the basic words joined by spaces.
     if (lines % 97 == 0 && line_unknown == 0) {
       std::string joined;
-      for (const auto& w : tokenizer_->basic_tokenize(line)) joined += (joined.empty() ? "" : " ") + w.text;
+      for (const auto& w : tokenizer_->basic_tokenize(line))
+        joined += (joined.empty() ? "" : " ") + w.text;
       EXPECT_EQ(tokenizer_->decode(ids(tokens)), joined);
     }
   }
@@ -531,7 +594,8 @@ TEST(Encode, SingleSequence) {
   const Encoding e = toy().encode("Hello, world");
   EXPECT_EQ(e.tokens, (Strings{"[CLS]", "hello", ",", "world", "[SEP]"}));
   const auto& v = toy().vocab();
-  EXPECT_EQ(e.input_ids, (std::vector<std::int32_t>{2, v.id("hello"), v.id(","), v.id("world"), 3}));
+  EXPECT_EQ(e.input_ids,
+            (std::vector<std::int32_t>{2, v.id("hello"), v.id(","), v.id("world"), 3}));
   EXPECT_EQ(e.token_type_ids, (std::vector<std::int32_t>{0, 0, 0, 0, 0}));
   EXPECT_EQ(e.attention_mask, (std::vector<std::int32_t>{1, 1, 1, 1, 1}));
   EXPECT_EQ(e.sequence_ids, (std::vector<std::int32_t>{-1, 0, 0, 0, -1}));
@@ -567,22 +631,25 @@ TEST(Encode, LongestFirstPopsFromTheLongerSegmentThenTheSecond) {
 }
 
 TEST(Encode, OnlyFirstAndOnlySecond) {
-  const Encoding first =
-      toy().encode_pair("hello world the quick brown", "fox jumps over", limit(9, Truncation::only_first));
+  const Encoding first = toy().encode_pair("hello world the quick brown", "fox jumps over",
+                                           limit(9, Truncation::only_first));
   EXPECT_EQ(first.tokens,
             (Strings{"[CLS]", "hello", "world", "the", "[SEP]", "fox", "jumps", "over", "[SEP]"}));
   EXPECT_EQ(first.num_truncated, 2u);
-  const Encoding second =
-      toy().encode_pair("hello world the quick brown", "fox jumps over", limit(10, Truncation::only_second));
+  const Encoding second = toy().encode_pair("hello world the quick brown", "fox jumps over",
+                                            limit(10, Truncation::only_second));
   EXPECT_EQ(second.tokens, (Strings{"[CLS]", "hello", "world", "the", "quick", "brown", "[SEP]",
                                     "fox", "jumps", "[SEP]"}));
   EXPECT_EQ(second.num_truncated, 1u);
   // Cannot fit by shrinking that segment alone.
-  EXPECT_THROW(toy().encode_pair("a b", "c d e f g", limit(6, Truncation::only_first)), electra::Error);
-  EXPECT_THROW(toy().encode_pair("a b c d e", "f", limit(6, Truncation::only_second)), electra::Error);
+  EXPECT_THROW(toy().encode_pair("a b", "c d e f g", limit(6, Truncation::only_first)),
+               electra::Error);
+  EXPECT_THROW(toy().encode_pair("a b c d e", "f", limit(6, Truncation::only_second)),
+               electra::Error);
   EXPECT_THROW(toy().encode("a b c d e", limit(4, Truncation::only_second)), electra::Error);
   // Nothing to remove: no error.
-  EXPECT_EQ(toy().encode("a", limit(4, Truncation::only_second)).tokens, (Strings{"[CLS]", "a", "[SEP]"}));
+  EXPECT_EQ(toy().encode("a", limit(4, Truncation::only_second)).tokens,
+            (Strings{"[CLS]", "a", "[SEP]"}));
 }
 
 TEST(Encode, NoTruncationMayExceedMaxLength) {
@@ -623,8 +690,8 @@ TEST(Encode, BuildFromPretokenizedPieces) {
 
 TEST(Decode, GluesContinuationsAndSkipsSpecialTokens) {
   const auto& v = toy().vocab();
-  const std::vector<std::int32_t> ids{2, v.id("un"), v.id("##want"), v.id("##ed"), v.id(","),
-                                      v.id("running"), 4, 1, 3, 0, 0};
+  const std::vector<std::int32_t> ids{
+      2, v.id("un"), v.id("##want"), v.id("##ed"), v.id(","), v.id("running"), 4, 1, 3, 0, 0};
   EXPECT_EQ(toy().decode(ids), "unwanted , running");
   EXPECT_EQ(toy().decode(ids, false), "[CLS] unwanted , running [MASK] [UNK] [SEP]");
   EXPECT_EQ(toy().decode({v.id("##ed"), v.id("##s")}), "eds");

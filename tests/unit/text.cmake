@@ -36,14 +36,13 @@ set(_bert_vocab ${_data_dir}/vocab/bert-base-uncased-vocab.txt)
 if(_data_dir AND EXISTS ${_bert_vocab})
   electra_wordpiece_expected(bert_uncased ${_bert_vocab})
 else()
-  message(STATUS "electra: ELECTRA_DATA_DIR not set; WordPiece checks on the real BERT vocabulary will be skipped")
+  message(STATUS "electra: no BERT vocabulary under ELECTRA_DATA_DIR; test_text will skip its real-vocabulary checks")
 endif()
 
 add_custom_target(wordpiece_expected DEPENDS ${_wordpiece_outputs})
 
 electra_test(test_text SOURCES test_vocab.cpp test_wordpiece.cpp
   LIBS electra_text nlohmann_json::nlohmann_json LABELS unit text DEPENDS wordpiece_expected)
-
 # The reference script checks itself on the examples of BERT's own tests.
 add_test(NAME text.reference_wordpiece.self_test
   COMMAND ${ELECTRA_PYTHON} ${_wordpiece_script} --self-test)

@@ -8,6 +8,15 @@
 
 #include "electra/util/error.h"
 
+// Tools that link LibTorch define ELECTRA_TOOL_WITH_TORCH (see their CMakeLists.txt) and get
+// LibTorch's errors reported too; the others (electra-vocab) build without LibTorch.
+#if defined(ELECTRA_TOOL_WITH_TORCH) && defined(__has_include)
+#if __has_include(<c10/util/Exception.h>)
+#include <c10/util/Exception.h>
+#define ELECTRA_TOOL_CATCH_C10 1
+#endif
+#endif
+
 namespace electra::tools {
 
 // Exit codes: 0 success, 1 error in the input or the run, 2 bad command line.
@@ -19,8 +28,10 @@ int guarded_main(const std::string& tool, Fn&& body) {
     throw;  // handled by the caller through app.exit()
   } catch (const electra::Error& e) {
     std::cerr << tool << ": error: " << e.what() << "\n";
+#ifdef ELECTRA_TOOL_CATCH_C10
   } catch (const c10::Error& e) {
     std::cerr << tool << ": error: " << e.what_without_backtrace() << "\n";
+#endif
   } catch (const std::exception& e) {
     std::cerr << tool << ": error: " << e.what() << "\n";
   }

@@ -1,0 +1,41 @@
+#pragma once
+// Training checkpoints: a folder per checkpoint with everything needed to continue
+// exactly (model, optimizer, RNG states, step, data position, resolved config). Written
+// under a temporary name and renamed, so a crash never leaves one that looks complete.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+namespace electra {
+
+constexpr int kCheckpointFormatVersion = 1;
+
+struct TrainingProgress {
+  int64_t step = 0;         // optimizer updates done
+  int64_t epoch = 0;        // data passes started
+  int64_t cursor = 0;       // examples of this epoch's order already consumed
+  int64_t tokens_seen = 0;  // real tokens trained on
+  double elapsed_seconds = 0.0;
+};
+
+struct CheckpointContents {
+  TrainingProgress progress;
+  std::string config_json;  // the run's resolved config
+};
+
+// Writes <root>/step-<step>/ and removes all but the newest `keep` checkpoints.
+std::string save_checkpoint(const std::string& root, const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                             torch::Generator& data_rng, const CheckpointContents& contents, int keep);
+
+// The newest complete checkpoint under root, or "" when there is none.
+std::string latest_checkpoint(const std::string& root);
+
+// Restores model tensors, optimizer state and both RNG streams (the data stream and the
+// global one dropout uses); returns the progress and config recorded in it.
+CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                                   torch::Generator& data_rng);
+
+}  // namespace electra

@@ -1,0 +1,41 @@
+#pragma once
+// The replaced-token-detection objective (reference doc section 2) and the MLM baseline.
+#include <torch/types.h>
+
+#include "electra/models/pretraining_model.h"
+#include "electra/train/masking.h"
+
+namespace electra {
+
+struct ObjectiveOptions {
+  MaskingOptions masking;
+  double mlm_weight = 1.0;
+  double disc_weight = 50.0;
+  double temperature = 1.0;  // sampling temperature of the generator
+};
+
+struct PretrainingBatch {
+  torch::Tensor input_ids;       // [B, S] int64
+  torch::Tensor attention_mask;  // [B, S] int64, 1 = token
+  torch::Tensor token_type_ids;  // [B, S] int64
+};
+
+// Everything one step computes: the loss to back-propagate and detached statistics.
+struct ObjectiveOutput {
+  torch::Tensor loss;      // scalar, mlm_weight * mlm_loss + disc_weight * disc_loss
+  torch::Tensor mlm_loss;  // scalar
+  torch::Tensor disc_loss;  // scalar (zero for the mlm objective)
+  // Detached statistics
+  int64_t masked_tokens = 0, mlm_correct = 0, sampled_correct = 0;
+  torch::Tensor disc_scores;  // [T] float sigmoid outputs on real tokens (undefined for mlm)
+  torch::Tensor disc_labels;  // [T] float 1 = replaced
+};
+
+ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const PretrainingBatch& batch,
+                                  const SpecialIds& special, const ObjectiveOptions& options, int64_t max_seq_len,
+                                  torch::Generator& rng);
+
+// Gumbel-max: one categorical sample per row of logits / temperature, without gradient.
+torch::Tensor sample_tokens(const torch::Tensor& logits, double temperature, torch::Generator& rng);
+
+}  // namespace electra

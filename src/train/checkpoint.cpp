@@ -1,0 +1,124 @@
+#include "electra/train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "electra/io/safetensors.h"
+#include "electra/io/state_dict.h"
+#include "electra/util/error.h"
+#include "electra/util/json_util.h"
+
+namespace fs = std::filesystem;
+
+namespace electra {
+namespace {
+
+using json = nlohmann::json;
+
+std::string step_name(int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%09lld", static_cast<long long>(step));
+  return name;
+}
+
+std::vector<fs::path> complete_checkpoints(const std::string& root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("step-", 0) == 0 && name.find(".tmp") == std::string::npos &&
+        fs::exists(entry.path() / "trainer_state.json")) {
+      out.push_back(entry.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string save_checkpoint(const std::string& root, const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                            torch::Generator& data_rng, const CheckpointContents& contents, int keep) {
+  const fs::path final_dir = fs::path(root) / step_name(contents.progress.step);
+  const fs::path tmp_dir = fs::path(root) / (step_name(contents.progress.step) + ".tmp");
+  std::error_code ec;
+  fs::remove_all(tmp_dir, ec);
+  fs::create_directories(tmp_dir, ec);
+  if (ec) throw file_error(tmp_dir.string(), "cannot create checkpoint folder: " + ec.message());
+
+  save_safetensors((tmp_dir / "model.safetensors").string(), named_tensors(model));
+  torch::save(optimizer, (tmp_dir / "optimizer.pt").string());
+  NamedTensors rng = {{"data", data_rng.get_state()}, {"global", at::detail::getDefaultCPUGenerator().get_state()}};
+  save_safetensors((tmp_dir / "rng.safetensors").string(), rng);
+  const auto& p = contents.progress;
+  json state = {{"format_version", kCheckpointFormatVersion},
+                {"step", p.step},
+                {"epoch", p.epoch},
+                {"cursor", p.cursor},
+                {"tokens_seen", p.tokens_seen},
+                {"elapsed_seconds", p.elapsed_seconds},
+                {"config", json::parse(contents.config_json)}};
+  write_file_atomic((tmp_dir / "trainer_state.json").string(), state.dump(2) + "\n");
+
+  fs::remove_all(final_dir, ec);
+  fs::rename(tmp_dir, final_dir, ec);
+  if (ec) throw file_error(final_dir.string(), "cannot move the checkpoint into place: " + ec.message());
+
+  auto all = complete_checkpoints(root);
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) fs::remove_all(all[i], ec);
+  return final_dir.string();
+}
+
+std::string latest_checkpoint(const std::string& root) {
+  auto all = complete_checkpoints(root);
+  return all.empty() ? "" : all.back().string();
+}
+
+CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                                   torch::Generator& data_rng) {
+  const std::string state_path = (fs::path(dir) / "trainer_state.json").string();
+  json state;
+  try {
+    state = json::parse(read_text_file(state_path));
+  } catch (const json::parse_error& e) {
+    throw file_error(state_path, std::string("corrupt trainer state: ") + e.what());
+  }
+  CheckpointContents c;
+  try {
+    const int version = state.at("format_version").get<int>();
+    if (version > kCheckpointFormatVersion) {
+      throw file_error(state_path, "checkpoint format " + std::to_string(version) + " is newer than this build supports (" +
+                                       std::to_string(kCheckpointFormatVersion) + ")");
+    }
+    c.progress.step = state.at("step").get<int64_t>();
+    c.progress.epoch = state.at("epoch").get<int64_t>();
+    c.progress.cursor = state.at("cursor").get<int64_t>();
+    c.progress.tokens_seen = state.at("tokens_seen").get<int64_t>();
+    c.progress.elapsed_seconds = state.at("elapsed_seconds").get<double>();
+    c.config_json = state.at("config").dump();
+  } catch (const json::exception& e) {
+    throw file_error(state_path, std::string("corrupt trainer state: ") + e.what());
+  }
+  SafetensorsFile weights((fs::path(dir) / "model.safetensors").string());
+  load_state_dict(model, weights);
+  const std::string optimizer_path = (fs::path(dir) / "optimizer.pt").string();
+  try {
+    torch::load(optimizer, optimizer_path);
+  } catch (const c10::Error& e) {
+    throw file_error(optimizer_path, std::string("cannot read optimizer state: ") + e.what_without_backtrace());
+  }
+  SafetensorsFile rng((fs::path(dir) / "rng.safetensors").string());
+  data_rng.set_state(rng.load("data"));
+  auto global = at::detail::getDefaultCPUGenerator();  // a handle; the state is shared
+  global.set_state(rng.load("global"));
+  return c;
+}
+
+}  // namespace electra

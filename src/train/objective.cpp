@@ -1,0 +1,72 @@
+#include "electra/train/objective.h"
+
+#include <torch/torch.h>
+
+namespace electra {
+
+torch::Tensor sample_tokens(const torch::Tensor& logits, double temperature, torch::Generator& rng) {
+  torch::NoGradGuard no_grad;
+  auto u = torch::rand(logits.sizes(), rng, torch::dtype(torch::kFloat).device(logits.device()));
+  auto gumbel = -torch::log(-torch::log(u.clamp(1e-9, 1.0 - 1e-9)));
+  return (logits.to(torch::kFloat) / temperature + gumbel).argmax(-1);
+}
+
+ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const PretrainingBatch& batch,
+                                  const SpecialIds& special, const ObjectiveOptions& options, int64_t max_seq_len,
+                                  torch::Generator& rng) {
+  const auto& gen_config = model->generator_config();
+  auto masked = mask_tokens(batch.input_ids, batch.attention_mask, special, options.masking, gen_config.vocab_size,
+                            max_seq_len, rng);
+  const int64_t B = masked.positions.size(0), N = masked.positions.size(1);
+
+  // Generator: hidden states everywhere, vocabulary logits only at the chosen positions.
+  auto hidden = model->generator->electra(masked.input_ids, batch.attention_mask, batch.token_type_ids);  // [B, S, Hg]
+  auto index = masked.positions.unsqueeze(-1).expand({B, N, hidden.size(2)});
+  auto logits = model->generator->logits(hidden.gather(1, index)).to(torch::kFloat);  // [B, N, V]
+  auto token_loss = torch::nn::functional::cross_entropy(
+      logits.view({B * N, -1}), masked.labels.view({B * N}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // [B*N]
+  const auto weights = masked.weights.view({B * N});
+  const auto denominator = weights.sum().clamp_min(1.0);
+
+  ObjectiveOutput out;
+  out.mlm_loss = (token_loss * weights).sum() / denominator;
+  {
+    torch::NoGradGuard no_grad;
+    const auto valid = weights > 0;
+    out.masked_tokens = valid.sum().item<int64_t>();
+    out.mlm_correct = ((logits.argmax(-1).view({B * N}) == masked.labels.view({B * N})) & valid).sum().item<int64_t>();
+  }
+  if (!model->has_discriminator()) {
+    out.disc_loss = torch::zeros({}, out.mlm_loss.options());
+    out.loss = options.mlm_weight * out.mlm_loss;
+    return out;
+  }
+
+  // Discriminator input: original tokens with the samples written into every chosen slot.
+  torch::Tensor disc_input, replaced;
+  {
+    torch::NoGradGuard no_grad;
+    auto sampled = sample_tokens(logits.detach(), options.temperature, rng);  // [B, N]
+    out.sampled_correct = ((sampled == masked.labels) & (masked.weights > 0)).sum().item<int64_t>();
+    auto written = torch::where(masked.weights > 0, sampled, batch.input_ids.gather(1, masked.positions));
+    disc_input = batch.input_ids.clone().scatter_(1, masked.positions, written);
+    // A sample equal to the original counts as real.
+    replaced = (disc_input != batch.input_ids).to(torch::kFloat);  // [B, S]
+  }
+  auto disc_logits =
+      model->discriminator->forward(disc_input, batch.attention_mask, batch.token_type_ids).to(torch::kFloat);  // [B, S]
+  const auto real = batch.attention_mask.to(torch::kFloat);
+  auto per_token = torch::binary_cross_entropy_with_logits(disc_logits, replaced, {}, {}, at::Reduction::None);
+  out.disc_loss = (per_token * real).sum() / real.sum().clamp_min(1.0);
+  out.loss = options.mlm_weight * out.mlm_loss + options.disc_weight * out.disc_loss;
+  {
+    torch::NoGradGuard no_grad;
+    const auto keep = batch.attention_mask.to(torch::kBool);
+    out.disc_scores = torch::sigmoid(disc_logits.detach()).masked_select(keep);
+    out.disc_labels = replaced.masked_select(keep);
+  }
+  return out;
+}
+
+}  // namespace electra

@@ -1,0 +1,335 @@
+#include "electra/train/pretrainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "electra/io/model_dir.h"
+#include "electra/io/state_dict.h"
+#include "electra/metrics/binary.h"
+#include "electra/util/error.h"
+#include "electra/util/json_util.h"
+#include "electra/util/logging.h"
+
+namespace fs = std::filesystem;
+
+namespace electra {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// bf16 autocast for the forward pass on CPU; the loss and the weights stay fp32.
+class AutocastScope {
+ public:
+  explicit AutocastScope(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
+  ~AutocastScope() {
+    if (!enabled_) return;
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool enabled_;
+};
+
+bool decays(const std::string& name) {
+  // The official code exempts LayerNorm parameters and biases from weight decay.
+  return name.find("LayerNorm") == std::string::npos && name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") != 0;
+}
+
+// Running sums of one or more objective outputs.
+struct Accumulator {
+  double loss = 0, mlm_loss = 0, disc_loss = 0;
+  int64_t parts = 0, masked = 0, mlm_correct = 0, sampled_correct = 0, tokens = 0;
+  BinaryCounts disc;
+  std::vector<float> scores;
+  std::vector<uint8_t> labels;
+  bool keep_scores = false;
+
+  void add(const ObjectiveOutput& out, int64_t real_tokens) {
+    loss += out.loss.item<double>();
+    mlm_loss += out.mlm_loss.item<double>();
+    disc_loss += out.disc_loss.item<double>();
+    ++parts;
+    masked += out.masked_tokens;
+    mlm_correct += out.mlm_correct;
+    sampled_correct += out.sampled_correct;
+    tokens += real_tokens;
+    if (!out.disc_scores.defined()) return;
+    auto s = out.disc_scores.to(torch::kFloat).contiguous();
+    auto l = out.disc_labels.to(torch::kFloat).contiguous();
+    const float* sp = s.data_ptr<float>();
+    const float* lp = l.data_ptr<float>();
+    for (int64_t i = 0; i < s.numel(); ++i) {
+      disc.add(sp[i] > 0.5f, lp[i] > 0.5f);
+      if (keep_scores) {
+        scores.push_back(sp[i]);
+        labels.push_back(lp[i] > 0.5f);
+      }
+    }
+  }
+
+  PretrainMetrics metrics() const {
+    PretrainMetrics m;
+    const double n = std::max<int64_t>(parts, 1);
+    m.loss = loss / n;
+    m.mlm_loss = mlm_loss / n;
+    m.disc_loss = disc_loss / n;
+    m.mlm_accuracy = masked ? static_cast<double>(mlm_correct) / masked : 0;
+    m.sampled_accuracy = masked ? static_cast<double>(sampled_correct) / masked : 0;
+    m.disc_accuracy = disc.accuracy();
+    m.disc_precision = disc.precision();
+    m.disc_recall = disc.recall();
+    m.replaced_share = disc.total() ? static_cast<double>(disc.tp + disc.fn) / disc.total() : 0;
+    if (keep_scores) m.disc_auc = roc_auc(scores, labels);
+    m.tokens = tokens;
+    return m;
+  }
+};
+
+json to_json(const PretrainMetrics& m, bool with_disc) {
+  json j = {{"loss", m.loss}, {"mlm_loss", m.mlm_loss}, {"mlm_accuracy", m.mlm_accuracy}};
+  if (with_disc) {
+    j["disc_loss"] = m.disc_loss;
+    j["sampled_accuracy"] = m.sampled_accuracy;
+    j["disc_accuracy"] = m.disc_accuracy;
+    j["disc_precision"] = m.disc_precision;
+    j["disc_recall"] = m.disc_recall;
+    j["disc_auc"] = m.disc_auc;
+    j["replaced_share"] = m.replaced_share;
+  }
+  return j;
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds);
+  char out[32];
+  std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return out;
+}
+
+}  // namespace
+
+Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
+    : config_(std::move(config)), data_(data), rng_(at::make_generator<at::CPUGeneratorImpl>(config_.train.seed)) {
+  if (!data_.train) throw Error("pre-training needs training data");
+  config_.model.discriminator.vocab_size = data_.vocab_size;
+  config_.model.discriminator.max_position_embeddings =
+      std::max(config_.model.discriminator.max_position_embeddings, data_.max_seq_len);
+  config_.model.discriminator.pad_token_id = data_.special.pad;
+  config_.validate();
+  torch::manual_seed(config_.train.seed);
+  model_ = ElectraPretrainingModel(config_.model.discriminator, config_.generator_config(), config_.objective);
+  if (!config_.train.init_discriminator.empty() || !config_.train.init_generator.empty()) initialise_from_pretrained();
+
+  std::vector<torch::Tensor> with_decay, without_decay;
+  for (const auto& p : model_->named_parameters()) (decays(p.key()) ? with_decay : without_decay).push_back(p.value());
+  const auto& o = config_.optimizer;
+  auto options = [&](double decay) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(o.learning_rate).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(decay));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(with_decay, options(o.weight_decay));
+  groups.emplace_back(without_decay, options(0.0));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(o.learning_rate));
+  schedule_ = LinearSchedule{o.learning_rate, o.warmup_steps, config_.train.steps};
+  cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed);
+}
+
+void Pretrainer::initialise_from_pretrained() {
+  auto log = logger("train");
+  if (model_->has_discriminator()) {
+    if (!config_.train.init_discriminator.empty()) {
+      load_weights(*model_->discriminator, config_.train.init_discriminator);
+      log->info("initialised the discriminator from {}", config_.train.init_discriminator);
+    }
+    if (!config_.train.init_generator.empty()) {
+      // Its embeddings are the discriminator's (shared): the copy in the file is skipped.
+      LoadOptions options;
+      options.ignore_unexpected = {"electra.embeddings."};
+      load_weights(*model_->generator, config_.train.init_generator, options);
+      log->info("initialised the generator from {}", config_.train.init_generator);
+    }
+  } else {
+    const auto& dir = config_.train.init_generator.empty() ? config_.train.init_discriminator : config_.train.init_generator;
+    LoadOptions options;
+    options.allow_missing = {"generator_"};
+    options.ignore_unexpected = {"discriminator_predictions."};
+    load_weights(*model_->generator, dir, options);
+    log->info("initialised the model from {}", dir);
+  }
+}
+
+PretrainMetrics Pretrainer::train_step() {
+  model_->train();
+  const int64_t micro_batch = config_.train.batch_size / config_.train.grad_accum_steps;
+  Accumulator acc;
+  optimizer_->zero_grad();
+  for (int64_t micro = 0; micro < config_.train.grad_accum_steps; ++micro) {
+    const auto batch = collate(cursor_->next(micro_batch), data_.special.pad);
+    ObjectiveOutput out;
+    {
+      AutocastScope autocast(config_.train.precision == Precision::bf16);
+      out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng_);
+    }
+    (out.loss / static_cast<double>(config_.train.grad_accum_steps)).backward();
+    acc.add(out, batch.attention_mask.sum().item<int64_t>());
+  }
+  if (config_.optimizer.max_grad_norm > 0) {
+    torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optimizer.max_grad_norm);
+  }
+  const double lr = schedule_(progress_.step);
+  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  optimizer_->step();
+  ++progress_.step;
+  progress_.epoch = cursor_->epoch();
+  progress_.cursor = cursor_->cursor();
+  progress_.tokens_seen += acc.tokens;
+  return acc.metrics();
+}
+
+PretrainMetrics Pretrainer::evaluate() {
+  if (!data_.eval || data_.eval->size() == 0) return {};
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  // Its own masking stream, reset every time: every evaluation sees the same masks.
+  auto eval_rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed + 7919);
+  Accumulator acc;
+  acc.keep_scores = true;
+  const int64_t bs = config_.train.batch_size / config_.train.grad_accum_steps;
+  const int64_t n = std::min(data_.eval->size(), config_.train.eval_batches * bs);
+  for (int64_t start = 0; start < n; start += bs) {
+    std::vector<TokenizedExample> examples;
+    for (int64_t i = start; i < std::min(n, start + bs); ++i) examples.push_back(data_.eval->get(i));
+    const auto batch = collate(examples, data_.special.pad);
+    AutocastScope autocast(config_.train.precision == Precision::bf16);
+    acc.add(compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, eval_rng),
+            batch.attention_mask.sum().item<int64_t>());
+  }
+  model_->train();
+  return acc.metrics();
+}
+
+std::string Pretrainer::save() {
+  CheckpointContents contents{progress_, config_.to_json_string()};
+  return save_checkpoint((fs::path(config_.train.output) / "checkpoints").string(), *model_, *optimizer_, rng_, contents,
+                         config_.train.keep_checkpoints);
+}
+
+void Pretrainer::restore(const std::string& dir) {
+  const auto contents = load_checkpoint(dir, *model_, *optimizer_, rng_);
+  progress_ = contents.progress;
+  cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed, progress_.epoch, progress_.cursor);
+}
+
+void Pretrainer::export_models(PretrainResult& result) {
+  std::unique_ptr<Vocab> vocab;
+  if (!data_.vocab_path.empty() && data_.vocab_path.size() > 4 &&
+      data_.vocab_path.compare(data_.vocab_path.size() - 4, 4, ".txt") == 0) {
+    vocab = std::make_unique<Vocab>(Vocab::from_file(data_.vocab_path));
+  }
+  const fs::path out(config_.train.output);
+  result.generator_dir = (out / "generator").string();
+  save_model_dir(result.generator_dir, model_->generator_tensors(), model_->generator_config(), vocab.get());
+  if (model_->has_discriminator()) {
+    result.discriminator_dir = (out / "discriminator").string();
+    save_model_dir(result.discriminator_dir, model_->discriminator_tensors(), model_->discriminator_config(), vocab.get());
+  }
+}
+
+PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
+  auto log = logger("train");
+  const auto& t = config_.train;
+  fs::create_directories(t.output);
+  if (resume) {
+    const auto latest = latest_checkpoint((fs::path(t.output) / "checkpoints").string());
+    if (latest.empty()) throw file_error(t.output, "--resume: no checkpoint found under checkpoints/");
+    restore(latest);
+    log->info("resumed from {} at step {}", latest, progress_.step);
+  }
+  write_file_atomic((fs::path(t.output) / "config.json").string(), config_.to_json_string());
+  std::ofstream metrics_file((fs::path(t.output) / "metrics.jsonl").string(), std::ios::app);
+
+  int64_t params = 0;
+  for (const auto& p : model_->parameters()) params += p.numel();
+  log->info("{} objective, {:.2f}M parameters, batch {} x {} tokens, {} steps, {}", to_string(config_.objective),
+            params / 1e6, t.batch_size, data_.max_seq_len, t.steps, to_string(t.precision));
+
+  PretrainResult result;
+  const auto start = Clock::now();
+  const double elapsed_before = progress_.elapsed_seconds;
+  const int64_t first_step = progress_.step;
+  auto window_start = start;
+  int64_t window_tokens = 0;
+  Accumulator window;
+  bool out_of_time = false;
+  while (progress_.step < t.steps) {
+    const auto m = train_step();
+    window_tokens += m.tokens;
+    progress_.elapsed_seconds = elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
+
+    // Every "when" decision of the loop is here.
+    const bool last = progress_.step == t.steps;
+    const bool stopping = (stop && stop->load()) ||
+                          (t.max_minutes > 0 && progress_.elapsed_seconds - elapsed_before >= t.max_minutes * 60.0);
+    if (progress_.step % t.log_every == 0 || last || stopping) {
+      const double window_seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
+      const double tokens_per_second = window_tokens / std::max(window_seconds, 1e-9);
+      const double seconds_per_step =
+          (progress_.elapsed_seconds - elapsed_before) / std::max<int64_t>(1, progress_.step - first_step);
+      const double eta = seconds_per_step * static_cast<double>(t.steps - progress_.step);
+      log->info("step {}/{}  loss {:.4f}  mlm {:.4f} (acc {:.3f})  disc {:.4f} (acc {:.3f})  lr {:.2e}  {:.0f} tok/s  ETA {}",
+                progress_.step, t.steps, m.loss, m.mlm_loss, m.mlm_accuracy, m.disc_loss, m.disc_accuracy,
+                schedule_(progress_.step - 1), tokens_per_second, format_duration(eta));
+      json record = to_json(m, model_->has_discriminator());
+      record["step"] = progress_.step;
+      record["split"] = "train";
+      record["learning_rate"] = schedule_(progress_.step - 1);
+      record["tokens_per_second"] = tokens_per_second;
+      record["elapsed_seconds"] = progress_.elapsed_seconds;
+      metrics_file << record.dump() << "\n" << std::flush;
+      window_start = Clock::now();
+      window_tokens = 0;
+    }
+    if (progress_.step % t.eval_every == 0 || last || stopping) {
+      result.last_eval = evaluate();
+      if (data_.eval) {
+        json record = to_json(result.last_eval, model_->has_discriminator());
+        record["step"] = progress_.step;
+        record["split"] = "eval";
+        metrics_file << record.dump() << "\n" << std::flush;
+        log->info("eval step {}: mlm acc {:.4f}, disc auc {:.4f}, disc acc {:.4f}, precision {:.3f}, recall {:.3f}",
+                  progress_.step, result.last_eval.mlm_accuracy, result.last_eval.disc_auc, result.last_eval.disc_accuracy,
+                  result.last_eval.disc_precision, result.last_eval.disc_recall);
+      }
+    }
+    if (progress_.step % t.save_every == 0 || last || stopping) result.checkpoint = save();
+    if (stopping) {
+      out_of_time = !(stop && stop->load());
+      result.interrupted = !out_of_time;
+      break;
+    }
+  }
+  result.steps = progress_.step;
+  export_models(result);
+  if (result.interrupted) {
+    log->warn("stopped at step {}; continue with the same command and --resume", progress_.step);
+  } else if (out_of_time) {
+    log->info("time budget of {} min reached at step {}; --resume continues", t.max_minutes, progress_.step);
+  }
+  return result;
+}
+
+}  // namespace electra

@@ -1,0 +1,277 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <filesystem>
+#include <random>
+
+#include "electra/metrics/binary.h"
+#include "electra/train/batching.h"
+#include "electra/train/masking.h"
+#include "electra/train/objective.h"
+#include "electra/train/pretrainer.h"
+#include "electra/train/schedule.h"
+#include "electra/io/model_dir.h"
+#include <set>
+#include "test_util.h"
+
+using namespace electra;
+
+namespace {
+
+const SpecialIds kSpecial{0, 2, 3, 4};  // pad, cls, sep, mask
+constexpr int64_t kVocab = 60;
+
+// Random [CLS] A [SEP] B [SEP] examples with ids in [5, kVocab).
+std::vector<TokenizedExample> random_examples(int n, int max_len, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<TokenizedExample> out;
+  for (int i = 0; i < n; ++i) {
+    const int len = 8 + static_cast<int>(rng() % static_cast<uint64_t>(max_len - 8 + 1));
+    const int len_a = 2 + static_cast<int>(rng() % static_cast<uint64_t>(len - 4));
+    TokenizedExample e;
+    e.ids.push_back(kSpecial.cls);
+    // A learnable pattern: each token predicts the next one.
+    int32_t t = 5 + static_cast<int32_t>(rng() % 50);
+    for (int j = 1; j < len - 1; ++j) {
+      if (j == len_a - 1) {
+        e.ids.push_back(kSpecial.sep);
+        continue;
+      }
+      e.ids.push_back(t);
+      t = 5 + (t - 5 + 1 + static_cast<int32_t>(rng() % 2)) % 55;
+    }
+    e.ids.push_back(kSpecial.sep);
+    e.len_a = len_a;
+    out.push_back(e);
+  }
+  return out;
+}
+
+PretrainConfig tiny_run(const std::string& output, int64_t steps) {
+  PretrainConfig c = PretrainConfig::from_json_string(R"({
+    "model": {"size": "tiny", "embedding_size": 16, "hidden_size": 32, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "intermediate_size": 64, "max_position_embeddings": 32,
+              "generator_hidden_fraction": 0.5},
+    "optimizer": {"learning_rate": 2e-3, "warmup_steps": 4},
+    "train": {"batch_size": 8, "log_every": 5, "eval_every": 1000, "save_every": 1000, "eval_batches": 2}
+  })", "test config");
+  c.train.output = output;
+  c.train.steps = steps;
+  c.train.threads = 1;
+  return c;
+}
+
+PretrainData data_for(const ExampleSource& train, const ExampleSource* eval) {
+  PretrainData d;
+  d.train = &train;
+  d.eval = eval;
+  d.special = kSpecial;
+  d.vocab_size = kVocab;
+  d.max_seq_len = 32;
+  return d;
+}
+
+}  // namespace
+
+TEST(Masking, CountsCandidatesAndSplitFollowThePaper) {
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(3);
+  const auto examples = random_examples(400, 32, 1);
+  const auto batch = collate(examples, kSpecial.pad);
+  MaskingOptions options;
+  const auto m = mask_tokens(batch.input_ids, batch.attention_mask, kSpecial, options, kVocab, 32, rng);
+  EXPECT_EQ(max_predictions(0.15, 128), 19);
+  const int64_t N = max_predictions(0.15, 32);
+  ASSERT_EQ(m.positions.size(1), N);
+  int64_t kept = 0, masked = 0, chosen = 0;
+  for (int64_t b = 0; b < batch.input_ids.size(0); ++b) {
+    const int64_t real = batch.attention_mask[b].sum().item<int64_t>();
+    const int64_t expected = std::max<int64_t>(1, std::min<int64_t>(N, std::llround(real * 0.15)));
+    const int64_t count = m.weights[b].sum().item<int64_t>();
+    EXPECT_EQ(count, expected) << "row " << b;
+    std::set<int64_t> seen;
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t pos = m.positions[b][k].item<int64_t>();
+      EXPECT_TRUE(seen.insert(pos).second) << "position chosen twice";
+      const int64_t original = batch.input_ids[b][pos].item<int64_t>();
+      EXPECT_NE(original, kSpecial.cls);
+      EXPECT_NE(original, kSpecial.sep);
+      EXPECT_EQ(batch.attention_mask[b][pos].item<int64_t>(), 1);
+      EXPECT_EQ(m.labels[b][k].item<int64_t>(), original);
+      const int64_t now = m.input_ids[b][pos].item<int64_t>();
+      if (now == kSpecial.mask) ++masked;
+      else if (now == original) ++kept;
+      else ADD_FAILURE() << "a chosen token was replaced by something other than [MASK]";
+      ++chosen;
+    }
+  }
+  // Unchosen positions are untouched.
+  EXPECT_EQ((m.input_ids != batch.input_ids).sum().item<int64_t>(), masked);
+  const double keep_share = static_cast<double>(kept) / chosen;
+  EXPECT_NEAR(keep_share, 0.15, 0.03) << chosen << " chosen";
+}
+
+TEST(Masking, RandomTokenOptionForTheBertBaseline) {
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(4);
+  const auto batch = collate(random_examples(400, 32, 2), kSpecial.pad);
+  MaskingOptions bert{0.15, 0.1, 0.1};
+  const auto m = mask_tokens(batch.input_ids, batch.attention_mask, kSpecial, bert, kVocab, 32, rng);
+  const auto now = m.input_ids.gather(1, m.positions);
+  const auto valid = m.weights > 0;
+  const double n = valid.sum().item<double>();
+  const double as_mask = ((now == kSpecial.mask) & valid).sum().item<double>() / n;
+  EXPECT_NEAR(as_mask, 0.8, 0.04);
+}
+
+TEST(Objective, SampleEqualToOriginalIsLabelledReal) {
+  // A generator that is certain of the right token samples the original everywhere:
+  // the discriminator then sees no replaced token at all.
+  torch::manual_seed(0);
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(5);
+  ElectraConfig d;
+  d.vocab_size = kVocab;
+  d.embedding_size = 8;
+  d.hidden_size = 8;
+  d.num_hidden_layers = 1;
+  d.num_attention_heads = 1;
+  d.intermediate_size = 16;
+  d.max_position_embeddings = 32;
+  ElectraPretrainingModel model(d, d, Objective::electra);
+  model->eval();
+  const auto batch = collate(random_examples(6, 32, 3), kSpecial.pad);
+  ObjectiveOptions options;
+  auto out = compute_objective(model, batch, kSpecial, options, 32, rng);
+  // Every chosen position holds a sample; exactly those whose sample differs from the
+  // original are labelled replaced, the correct samples count as real.
+  const double replaced = out.disc_labels.sum().item<double>();
+  EXPECT_EQ(static_cast<int64_t>(replaced), out.masked_tokens - out.sampled_correct);
+  EXPECT_EQ(out.disc_labels.numel(), batch.attention_mask.sum().item<int64_t>());
+
+  // A generator certain of the original token samples it: nothing is labelled replaced.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->generator->parameters()) p.zero_();
+    model->generator->generator_lm_head->bias.fill_(-1e4);
+  }
+  // With every generator weight zero the logits are the output bias alone, so a batch of
+  // one repeated token whose bias dominates is predicted with certainty.
+  auto same = batch.input_ids.clone();
+  same.masked_fill_((batch.attention_mask > 0) & (same != kSpecial.cls) & (same != kSpecial.sep), 9);
+  {
+    torch::NoGradGuard no_grad;
+    model->generator->generator_lm_head->bias[9] = 1e4;
+  }
+  auto out2 = compute_objective(model, {same, batch.attention_mask, batch.token_type_ids}, kSpecial, options, 32, rng);
+  EXPECT_GT(out2.masked_tokens, 0);
+  EXPECT_EQ(out2.sampled_correct, out2.masked_tokens);
+  EXPECT_EQ(out2.disc_labels.sum().item<double>(), 0.0);
+}
+
+TEST(Objective, SharedParametersAreCountedOnce) {
+  ElectraConfig d;
+  d.vocab_size = kVocab;
+  d.embedding_size = 8;
+  d.hidden_size = 16;
+  d.num_hidden_layers = 1;
+  d.num_attention_heads = 2;
+  d.intermediate_size = 32;
+  d.max_position_embeddings = 32;
+  auto g = generator_config(d, 0.5);
+  ElectraPretrainingModel model(d, g, Objective::electra);
+  std::set<const void*> unique;
+  int64_t listed = 0;
+  for (const auto& p : model->parameters()) {
+    unique.insert(p.unsafeGetTensorImpl());
+    ++listed;
+  }
+  EXPECT_EQ(static_cast<int64_t>(unique.size()), listed);
+  // Exported generator still carries the embeddings under HF names.
+  bool has_embeddings = false;
+  for (const auto& [name, t] : model->generator_tensors()) has_embeddings |= name == "electra.embeddings.word_embeddings.weight";
+  EXPECT_TRUE(has_embeddings);
+}
+
+TEST(Schedule, WarmupThenLinearDecayToZero) {
+  LinearSchedule s{1e-3, 10, 100};
+  EXPECT_DOUBLE_EQ(s(0), 0.0);
+  EXPECT_DOUBLE_EQ(s(5), 5e-4);
+  EXPECT_DOUBLE_EQ(s(10), 1e-3 * 0.9);
+  EXPECT_DOUBLE_EQ(s(50), 5e-4);
+  EXPECT_DOUBLE_EQ(s(100), 0.0);
+}
+
+TEST(Metrics, RocAucHandlesTiesAndOneClass) {
+  EXPECT_DOUBLE_EQ(roc_auc({0.1f, 0.4f, 0.35f, 0.8f}, {0, 0, 1, 1}), 0.75);
+  EXPECT_DOUBLE_EQ(roc_auc({0.5f, 0.5f}, {0, 1}), 0.5);
+  EXPECT_DOUBLE_EQ(roc_auc({0.2f, 0.9f}, {1, 1}), 0.5);
+  BinaryCounts c;
+  c.add(true, true);
+  c.add(true, false);
+  c.add(false, true);
+  c.add(false, false);
+  EXPECT_DOUBLE_EQ(c.precision(), 0.5);
+  EXPECT_DOUBLE_EQ(c.recall(), 0.5);
+}
+
+TEST(Batching, EpochOrderIsAPermutationAndDeterministic) {
+  auto a = epoch_order(100, 7, 0), b = epoch_order(100, 7, 0), c = epoch_order(100, 7, 1);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::sort(c.begin(), c.end());
+  for (int64_t i = 0; i < 100; ++i) EXPECT_EQ(c[static_cast<size_t>(i)], i);
+}
+
+TEST(Pretrainer, ResumeContinuesExactly) {
+  VectorSource train(random_examples(64, 32, 10));
+  test::TempDir full_dir, split_dir;
+  const int64_t steps = 6;
+
+  Pretrainer full(tiny_run(full_dir.path(), steps), data_for(train, nullptr));
+  std::vector<double> full_losses;
+  for (int64_t i = 0; i < steps; ++i) full_losses.push_back(full.train_step().loss);
+
+  std::vector<double> split_losses;
+  {
+    Pretrainer first(tiny_run(split_dir.path(), steps), data_for(train, nullptr));
+    for (int64_t i = 0; i < steps / 2; ++i) split_losses.push_back(first.train_step().loss);
+    first.save();
+    // Disturb the global RNG: the checkpoint must restore it.
+    torch::rand({100});
+  }
+  Pretrainer second(tiny_run(split_dir.path(), steps), data_for(train, nullptr));
+  second.restore(latest_checkpoint(split_dir.file("checkpoints")));
+  EXPECT_EQ(second.progress().step, steps / 2);
+  for (int64_t i = steps / 2; i < steps; ++i) split_losses.push_back(second.train_step().loss);
+
+  ASSERT_EQ(full_losses.size(), split_losses.size());
+  for (size_t i = 0; i < full_losses.size(); ++i) EXPECT_NEAR(full_losses[i], split_losses[i], 1e-6) << "step " << i;
+  auto a = full.model()->named_parameters(), b = second.model()->named_parameters();
+  for (const auto& p : a) EXPECT_TRUE(torch::allclose(p.value(), b[p.key()], 0, 1e-6)) << p.key();
+}
+
+TEST(Pretrainer, TinyRunLearnsAndExports) {
+  VectorSource train(random_examples(256, 32, 20)), eval(random_examples(64, 32, 21));
+  test::TempDir dir;
+  auto config = tiny_run(dir.path(), 300);
+  config.optimizer.learning_rate = 5e-3;
+  config.optimizer.warmup_steps = 20;
+  Pretrainer trainer(config, data_for(train, &eval));
+  const auto before = trainer.evaluate();
+  const auto result = trainer.run(false);
+  EXPECT_EQ(result.steps, 300);
+  EXPECT_LT(result.last_eval.mlm_loss, before.mlm_loss - 0.15);
+  EXPECT_LT(result.last_eval.disc_loss, before.disc_loss);
+  EXPECT_GT(result.last_eval.disc_auc, 0.6);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("discriminator/model.safetensors")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("generator/model.safetensors")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("metrics.jsonl")));
+  EXPECT_FALSE(latest_checkpoint(dir.file("checkpoints")).empty());
+  // The exported discriminator reloads and gives the trainer's own outputs.
+  auto reloaded = load_discriminator(dir.file("discriminator"));
+  const auto batch = collate(random_examples(4, 32, 22), kSpecial.pad);
+  torch::NoGradGuard no_grad;
+  trainer.model()->eval();
+  auto ours = trainer.model()->discriminator->forward(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+  auto theirs = reloaded->forward(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+  EXPECT_TRUE(torch::equal(ours, theirs));
+}

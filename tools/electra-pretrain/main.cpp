@@ -1,0 +1,107 @@
+// electra-pretrain: pre-trains an ELECTRA generator + discriminator on data written by
+// electra-prepare, then exports both as Hugging Face model directories.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "../common/tool_main.h"
+#include "electra/data/pretraining_dataset.h"
+#include "electra/electra.h"
+#include "electra/tokenization/text_encoder.h"
+#include "electra/train/pretrainer.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void request_stop(int) { g_stop.store(true); }
+
+// Pretraining examples straight from the memory-mapped shards.
+class DatasetSource : public electra::ExampleSource {
+ public:
+  explicit DatasetSource(const electra::PretrainingDataset& dataset) : dataset_(dataset) {}
+  int64_t size() const override { return static_cast<int64_t>(dataset_.size()); }
+  electra::TokenizedExample get(int64_t index) const override {
+    auto e = dataset_.example(static_cast<size_t>(index));
+    return {std::move(e.ids), e.len_a};
+  }
+
+ private:
+  const electra::PretrainingDataset& dataset_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Pre-trains ELECTRA (generator + discriminator, replaced token detection) or the MLM baseline on a\n"
+      "data folder written by electra-prepare. Checkpoints go to <output>/checkpoints (resume with --resume);\n"
+      "Hugging Face-format models to <output>/discriminator and <output>/generator. Ctrl-C stops cleanly.",
+      "electra-pretrain"};
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string data, output, precision;
+  int64_t steps = 0;
+  double max_minutes = -1;
+  int threads = -1;
+  bool resume = false;
+  app.add_option("--config", config_path, "JSON config (configs/pretrain/tiny|small|base|large.json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
+  app.add_option("--data", data, "Shortcut for --set train.data=DIR");
+  app.add_option("--output", output, "Shortcut for --set train.output=DIR");
+  app.add_option("--steps", steps, "Shortcut for --set train.steps=N");
+  app.add_option("--max-minutes", max_minutes, "Stop after this much training time (checkpoint, export)");
+  app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
+  app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
+  app.add_flag("--resume", resume, "Continue from the newest checkpoint in the output folder");
+  CLI11_PARSE(app, argc, argv);
+
+  return electra::tools::guarded_main("electra-pretrain", [&] {
+    if (!data.empty()) overrides.push_back("train.data=\"" + data + "\"");
+    if (!output.empty()) overrides.push_back("train.output=\"" + output + "\"");
+    if (steps > 0) overrides.push_back("train.steps=" + std::to_string(steps));
+    if (max_minutes >= 0) overrides.push_back("train.max_minutes=" + std::to_string(max_minutes));
+    if (!precision.empty()) overrides.push_back("train.precision=" + precision);
+    if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
+    auto config = electra::PretrainConfig::load(config_path, overrides);
+    if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
+    if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
+    const int used_threads = electra::configure_threads(config.train.threads);
+
+    const auto train = electra::PretrainingDataset::open(config.train.data, "train");
+    const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");
+    const auto encoder = electra::open_text_encoder(train.vocab_path(), train.lowercase());
+    DatasetSource train_source(train), eval_source(eval);
+    electra::PretrainData inputs;
+    inputs.train = &train_source;
+    inputs.eval = eval.size() > 0 ? &eval_source : nullptr;
+    inputs.special = {encoder->pad_id(), encoder->cls_id(), encoder->sep_id(), encoder->mask_id()};
+    inputs.vocab_size = encoder->vocab_size();
+    inputs.max_seq_len = train.max_seq_len();
+    inputs.vocab_path = train.vocab_path();
+    electra::logger("train")->info("data {}: {} train / {} eval examples, {}, {} threads", config.train.data,
+                                   train.size(), eval.size(), encoder->describe(), used_threads);
+
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    electra::Pretrainer trainer(config, inputs);
+    const auto result = trainer.run(resume, &g_stop);
+    std::cout << "steps: " << result.steps << "\n";
+    if (inputs.eval) {
+      std::cout << "held-out: mlm accuracy " << result.last_eval.mlm_accuracy << ", discriminator AUC "
+                << result.last_eval.disc_auc << ", accuracy " << result.last_eval.disc_accuracy << "\n";
+    }
+    if (!result.discriminator_dir.empty()) std::cout << "discriminator: " << result.discriminator_dir << "\n";
+    std::cout << "generator: " << result.generator_dir << "\n";
+    if (result.interrupted) {
+      std::cout << "interrupted; continue with: electra-pretrain --config " << config_path << " --resume"
+                << (output.empty() ? "" : " --output " + output) << (data.empty() ? "" : " --data " + data) << "\n";
+      return 130;
+    }
+    return 0;
+  });
+}
