@@ -22,6 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Paths relative to the checkout, so ccache hits across clones of the repository.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 build_dir="${ELECTRA_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 start=$(date +%s)
