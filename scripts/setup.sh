@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
+  # Without OpenBLAS, LibTorch falls back to the reference BLAS (about 100x slower).
   libtorch-dev libgloo-dev libsentencepiece-dev sentencepiece
   nlohmann-json3-dev libcli11-dev libspdlog-dev libgtest-dev libutf8proc-dev
-  python3 python3-torch
+  libopenblas0-pthread python3 python3-torch
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -76,7 +76,7 @@ std::vector<CorpusFile> corpus_files(const PrepareOptions& o) {
     if (inputs.empty()) return;
     for (auto& path : expand_inputs(inputs)) {
       if (!seen.insert(path).second) {
-        throw file_error(path, "named both as a prose input and as a " + std::string(to_string(o.mode)) + " input");
+        throw file_error(path, "is named twice, among the inputs and among the prose inputs");
       }
       files.push_back({path, mode});
     }

@@ -114,14 +114,15 @@ void ShardWriter::add(const std::int32_t* ids, std::size_t length, std::int32_t 
   if (len_a < 1 || static_cast<std::size_t>(len_a) > length) {
     throw file_error(path_, "shard: len_a " + std::to_string(len_a) + " outside [1, " + std::to_string(length) + "]");
   }
-  const std::uint32_t width = info_.id_bytes();
-  for (std::size_t i = 0; i < length; ++i) {
-    const std::int32_t id = ids[i];
-    if (id < 0 || static_cast<std::uint32_t>(id) >= info_.vocab_size) {
-      throw file_error(path_, "shard: token id " + std::to_string(id) + " outside the vocabulary (size " +
+  for (std::size_t i = 0; i < length; ++i) {  // check first: a rejected example leaves no trace
+    if (ids[i] < 0 || static_cast<std::uint32_t>(ids[i]) >= info_.vocab_size) {
+      throw file_error(path_, "shard: token id " + std::to_string(ids[i]) + " outside the vocabulary (size " +
                                   std::to_string(info_.vocab_size) + ")");
     }
-    const auto v = static_cast<std::uint32_t>(id);
+  }
+  const std::uint32_t width = info_.id_bytes();
+  for (std::size_t i = 0; i < length; ++i) {
+    const auto v = static_cast<std::uint32_t>(ids[i]);
     buffer_.push_back(static_cast<unsigned char>(v));
     buffer_.push_back(static_cast<unsigned char>(v >> 8));
     if (width == 4) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -255,6 +256,8 @@ SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& op
     values.push_back(value.c_str());
   }
 
+  static std::mutex one_at_a_time;  // SentencePiece's seed and log level are process-wide
+  const std::lock_guard<std::mutex> lock(one_at_a_time);
   SentenceFeed feed(options.inputs, options.max_sentence_length, options.on_read);
   ErrorBuffer error;
   const int rc = spm.train(keys.data(), values.data(), keys.size(), &next_sentence, &feed, error.text,
@@ -342,6 +345,8 @@ SentencePieceEncoder::SentencePieceEncoder(const std::string& model_path)
 }
 
 SentencePieceEncoder::~SentencePieceEncoder() = default;
+SentencePieceEncoder::SentencePieceEncoder(SentencePieceEncoder&&) noexcept = default;
+SentencePieceEncoder& SentencePieceEncoder::operator=(SentencePieceEncoder&&) noexcept = default;
 
 std::vector<std::int32_t> SentencePieceEncoder::encode(std::string_view text) const {
   std::vector<std::int32_t> ids(text.size() + 8);

@@ -1,5 +1,6 @@
 // Vocabulary training: corpus inputs, the WordPiece trainer, SentencePiece through its shim.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -63,7 +64,8 @@ TEST(CorpusFiles, NamesEveryInputThatMatchesNothing) {
   write_file(dir.file("a.txt"), "a\n");
   fs::create_directories(dir.file("empty"));
   const std::string message =
-      error_of([&] { expand_inputs({dir.file("a.txt"), dir.file("missing.txt"), dir.file("*.json"), dir.file("empty")}); });
+      error_of([&] { expand_inputs({dir.file("a.txt"), dir.file("missing.txt"), dir.file("*.json"),
+                                    dir.file("empty")}); });
   EXPECT_TRUE(contains(message, "missing.txt' (no such file or directory)")) << message;
   EXPECT_TRUE(contains(message, "*.json' (pattern matches no file)")) << message;
   EXPECT_TRUE(contains(message, "empty' (directory has no *.txt file)")) << message;
@@ -206,7 +208,8 @@ TEST(WordPieceTrainer, ReportsBadInput) {
   TempDir dir;
   write_file(dir.file("empty.txt"), "\n   \n\t\n");
   write_file(dir.file("corpus.txt"), make_corpus(50));
-  std::string message = error_of([&] { train_wordpiece(wordpiece_options(dir.file("empty.txt"), dir.file("v.txt"), 100)); });
+  std::string message =
+      error_of([&] { train_wordpiece(wordpiece_options(dir.file("empty.txt"), dir.file("v.txt"), 100)); });
   EXPECT_TRUE(contains(message, "the corpus has no words")) << message;
   message = error_of([&] { train_wordpiece(wordpiece_options(dir.file("missing.txt"), dir.file("v.txt"), 100)); });
   EXPECT_TRUE(contains(message, "missing.txt: cannot open")) << message;
@@ -289,7 +292,11 @@ TEST(SentencePiece, SameSeedSameModel) {
   train_sentencepiece(options);
   options.model_path = dir.file("b.model");
   train_sentencepiece(options);
-  EXPECT_EQ(read_file(dir.file("a.model")), read_file(dir.file("b.model")));
+  // The files differ in the (temporary) model prefix they record; the pieces must not.
+  const SentencePieceEncoder a(dir.file("a.model")), b(dir.file("b.model"));
+  ASSERT_EQ(a.vocab_size(), b.vocab_size());
+  for (std::int32_t id = 0; id < a.vocab_size(); ++id) ASSERT_EQ(a.token(id), b.token(id)) << id;
+  EXPECT_TRUE(read_file(dir.file("a.vocab")) == read_file(dir.file("b.vocab")));
 }
 
 TEST(SentencePiece, CasedModelKeepsCase) {
@@ -310,7 +317,8 @@ TEST(SentencePiece, ReportsBadInputAndLeavesNoFiles) {
   write_file(dir.file("empty.txt"), "\n  \n");
   write_file(dir.file("tiny.txt"), "ab ab ab\n");
   const auto type = SentencePieceModelType::unigram;
-  std::string message = error_of([&] { train_sentencepiece(spm_options(dir.file("empty.txt"), dir.file("m.model"), type)); });
+  std::string message =
+      error_of([&] { train_sentencepiece(spm_options(dir.file("empty.txt"), dir.file("m.model"), type)); });
   EXPECT_TRUE(contains(message, "the corpus has no text")) << message;
   message = error_of([&] { train_sentencepiece(spm_options(dir.file("missing.txt"), dir.file("m.model"), type)); });
   EXPECT_TRUE(contains(message, "missing.txt: cannot open")) << message;
@@ -346,6 +354,62 @@ TEST(SentencePiece, ShimIsFoundBesideTheLibrary) {
   EXPECT_TRUE(fs::exists(path)) << path;
   EXPECT_TRUE(contains(path, "libelectra_spm_shim")) << path;
 }
+
+// --- electra-vocab ---------------------------------------------------------------------------
+
+#ifdef ELECTRA_VOCAB_TOOL
+// Runs the tool with `args`; returns its exit status, its stderr in `output`.
+int run_tool(const TempDir& dir, const std::string& args, std::string& output) {
+  const std::string log = dir.file("tool.log");
+  const int status = std::system((std::string(ELECTRA_VOCAB_TOOL) + " " + args + " 2>" + log).c_str());
+  output = read_file(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ElectraVocab, TrainsWordPieceAndSentencePieceFromADirectory) {
+  TempDir dir;
+  write_file(dir.file("corpus/a.txt"), make_corpus(800, 600, 1));
+  write_file(dir.file("corpus/more/b.txt"), make_corpus(800, 600, 2));
+  write_file(dir.file("corpus/skip.md"), "ignored ignored ignored\n");
+  std::string output;
+  ASSERT_EQ(run_tool(dir, "--input " + dir.file("corpus") + " --output " + dir.file("out/vocab.txt") +
+                              " --type wordpiece --vocab-size 250",
+                     output),
+            0)
+      << output;
+  EXPECT_TRUE(contains(output, "wordpiece vocabulary of 250 entries from 2 file(s)")) << output;
+  const Vocab vocab = Vocab::from_file(dir.file("out/vocab.txt"));
+  EXPECT_EQ(vocab.size(), 250);
+  EXPECT_EQ(vocab.id("[MASK]"), 4);
+  EXPECT_FALSE(vocab.contains("ignored"));
+
+  ASSERT_EQ(run_tool(dir, "--input '" + dir.file("corpus/*.txt") + "' --output " + dir.file("out/spm.model") +
+                              " --type unigram --vocab-size 150 --threads 1 --seed 3 --quiet",
+                     output),
+            0)
+      << output;
+  EXPECT_TRUE(contains(output, "unigram vocabulary of 150 entries from 1 file(s)")) << output;
+  EXPECT_TRUE(fs::exists(dir.file("out/spm.vocab")));
+  EXPECT_EQ(SentencePieceEncoder(dir.file("out/spm.model")).vocab_size(), 150);
+}
+
+TEST(ElectraVocab, ReportsErrorsWithExitStatusOne) {
+  TempDir dir;
+  write_file(dir.file("bad.txt"), "good words \xFF here and good words there\n");
+  std::string output;
+  EXPECT_EQ(run_tool(dir, "--input " + dir.file("nope.txt") + " --output " + dir.file("v.txt") + " --vocab-size 50",
+                     output),
+            1);
+  EXPECT_TRUE(contains(output, "nope.txt' (no such file or directory)")) << output;
+  EXPECT_EQ(run_tool(dir, "--input " + dir.file("bad.txt") + " --output " + dir.file("v.txt") +
+                              " --vocab-size 60 --min-frequency 1",
+                     output),
+            0)
+      << output;
+  EXPECT_TRUE(contains(output, "skipped 1 bytes of invalid UTF-8 (the first in " + dir.file("bad.txt") + ":1)"))
+      << output;
+}
+#endif
 
 }  // namespace
 }  // namespace electra

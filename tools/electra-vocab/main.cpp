@@ -76,7 +76,8 @@ int train_wordpiece(const Args& args, const std::vector<std::string>& files) {
                static_cast<unsigned long long>(r.skipped_words), options.max_word_chars,
                static_cast<unsigned long long>(r.pruned_words), r.alphabet_size, r.merges);
   if (static_cast<std::size_t>(r.vocab.size()) < args.vocab_size) {
-    std::fprintf(stderr, "electra-vocab: note: no pair left with frequency >= %llu; the vocabulary is smaller than %zu\n",
+    std::fprintf(stderr,
+                 "electra-vocab: note: no pair left with frequency >= %llu; the vocabulary is smaller than %zu\n",
                  static_cast<unsigned long long>(args.min_frequency), args.vocab_size);
   }
   return r.vocab.size();

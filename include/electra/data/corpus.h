@@ -8,18 +8,19 @@
 //     (empty or whitespace only) ends a document, and so does the end of a file.
 //   prose (books, articles): paragraphs separated by blank lines, hard-wrapped lines
 //     inside a paragraph joined with a space, and each paragraph split into sentences
-//     by split_sentences() below. A document is a chapter-sized run of paragraphs:
-//     it ends at a section break (two or more blank lines in a row, as between the
-//     chapters of a Project Gutenberg book or the articles and sections of WikiText)
-//     once it holds at least `min_section_sentences`, at the first paragraph end once
-//     it holds `prose_document_sentences`, and at the end of the file.
+//     by the rules of data/sentence_splitter.h. A document is a chapter-sized run of
+//     paragraphs: it ends at a section break (two or more blank lines in a row, as
+//     between the chapters of a Project Gutenberg book or the articles and sections of
+//     WikiText) once it holds at least `min_section_sentences`, at the first paragraph
+//     end once it holds `prose_document_sentences`, and at the end of the file.
 // In both layouts a document is cut after `max_document_sentences` sentences, which
 // bounds memory on inputs without any blank line (the rest starts a new document).
 //
 // Text handling: lines come from CorpusLineReader (data/corpus_files.h): "\r\n" line
 // ends are accepted and bytes that are not well-formed UTF-8 are removed and counted
 // (line_stats().invalid_bytes), never passed on. Sentences are trimmed of Unicode
-// whitespace (a byte order mark included).
+// whitespace (a byte order mark included). A line is held whole while it is read (in
+// prose mode a paragraph is not: finished sentences are handed out as they come).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -14,11 +14,11 @@
 // number of threads. Memory: at most a few batches of documents (~256 KiB of text
 // each) per thread are in flight, plus one document's examples held back (below).
 //
-// Held-out documents: document i (0-based, in reading order, counting documents that
-// give at least one example) goes to eval when floor((i+1)*f) > floor(i*f) for
-// f = eval_fraction: every 1/f-th document, exactly a share f. When that selects no
-// document but the corpus has at least two, the last document goes to eval (it is held
-// back until the end of the corpus for this).
+// Held-out documents: document i (0-based, in reading order) goes to eval when
+// floor((i+1)*f) > floor(i*f) for f = eval_fraction: every 1/f-th document, floor(n*f)
+// of n documents. When that selects no document but at least two documents gave
+// examples, the last of them goes to eval (the latest train document is held back
+// until the end of the corpus for this).
 //
 // Safety: a dataset already in the output folder (it has manifest.json) is never
 // replaced unless `overwrite` is set. New shards are written into

@@ -59,6 +59,7 @@ struct SentencePieceTrainResult {
 
 // Trains a model; the .model and .vocab files appear only when training succeeded
 // (written under temporary names, then renamed). model_path must end in ".model".
+// Calls in one process run one at a time (SentencePiece's seed and log level are global).
 // Throws electra::Error on a missing input, an empty corpus or a SentencePiece failure
 // (e.g. a vocab_size larger than the corpus supports).
 SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& options);
@@ -73,6 +74,8 @@ class SentencePieceEncoder : public TextEncoder {
  public:
   explicit SentencePieceEncoder(const std::string& model_path);
   ~SentencePieceEncoder() override;
+  SentencePieceEncoder(SentencePieceEncoder&&) noexcept;
+  SentencePieceEncoder& operator=(SentencePieceEncoder&&) noexcept;
 
   std::vector<std::int32_t> encode(std::string_view text) const override;
   std::int32_t vocab_size() const override { return vocab_size_; }

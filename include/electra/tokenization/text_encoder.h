@@ -24,7 +24,8 @@ class TextEncoder {
   virtual std::string describe() const = 0;  // "WordPiece vocab.txt (30522 tokens)" for logs
 };
 
-// vocab.txt (WordPiece) or *.model (SentencePiece), chosen by the file name.
+// vocab.txt (WordPiece) or *.model (SentencePiece), chosen by the file name. `lowercase`
+// applies to WordPiece only: a SentencePiece model carries its own normalization.
 std::unique_ptr<TextEncoder> open_text_encoder(const std::string& path, bool lowercase = true);
 
 }  // namespace electra

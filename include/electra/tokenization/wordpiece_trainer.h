@@ -45,7 +45,7 @@ struct WordPieceTrainOptions {
   std::size_t num_unused = 0;       // [unused0].. slots after [PAD] (BERT's vocabulary has 994)
   bool lowercase = true;            // uncased: lowercase and strip accents (BERT uncased)
   std::uint64_t max_lines = 0;      // read at most this many lines; 0: all
-  std::size_t max_words = 4000000;  // distinct words held while counting (see above)
+  std::size_t max_words = 2000000;  // distinct words held while counting (see above; ~100 bytes each)
   std::size_t max_word_chars = 100; // longer words are skipped (WordPiece makes them [UNK])
   // Progress: on_read every few megabytes while counting, on_merge every few hundred merges.
   std::function<void(const CorpusStats&)> on_read;
