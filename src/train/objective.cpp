@@ -30,6 +30,7 @@ ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const Pretrain
   const auto denominator = weights.sum().clamp_min(1.0);
 
   ObjectiveOutput out;
+  out.masked = masked;
   out.mlm_loss = (token_loss * weights).sum() / denominator;
   {
     torch::NoGradGuard no_grad;
@@ -48,6 +49,7 @@ ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const Pretrain
   {
     torch::NoGradGuard no_grad;
     auto sampled = sample_tokens(logits.detach(), options.temperature, rng);  // [B, N]
+    out.sampled = sampled;
     out.sampled_correct = ((sampled == masked.labels) & (masked.weights > 0)).sum().item<int64_t>();
     auto written = torch::where(masked.weights > 0, sampled, batch.input_ids.gather(1, masked.positions));
     disc_input = batch.input_ids.clone().scatter_(1, masked.positions, written);

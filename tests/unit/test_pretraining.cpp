@@ -12,6 +12,8 @@
 #include "electra/train/pretrainer.h"
 #include "electra/train/schedule.h"
 #include "electra/io/model_dir.h"
+#include "electra/io/safetensors.h"
+#include <cstdlib>
 #include <set>
 #include "test_util.h"
 
@@ -274,4 +276,46 @@ TEST(Pretrainer, TinyRunLearnsAndExports) {
   auto ours = trainer.model()->discriminator->forward(batch.input_ids, batch.attention_mask, batch.token_type_ids);
   auto theirs = reloaded->forward(batch.input_ids, batch.attention_mask, batch.token_type_ids);
   EXPECT_TRUE(torch::equal(ours, theirs));
+}
+
+TEST(Objective, LossesMatchAnIndependentPythonReference) {
+  torch::manual_seed(11);
+  ElectraConfig d;
+  d.vocab_size = kVocab;
+  d.embedding_size = 16;
+  d.hidden_size = 24;
+  d.num_hidden_layers = 2;
+  d.num_attention_heads = 2;
+  d.intermediate_size = 48;
+  d.max_position_embeddings = 32;
+  auto g = generator_config(d, 0.5);
+  ElectraPretrainingModel model(d, g, Objective::electra);
+  {
+    // Larger weights than the 0.02 initialisation, so the losses are far from trivial.
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.add_(torch::randn(p.sizes()) * 0.2);
+  }
+  model->eval();  // no dropout: the reference has none
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(12);
+  const auto batch = collate(random_examples(6, 32, 30), kSpecial.pad);
+  torch::NoGradGuard no_grad;
+  const auto out = compute_objective(model, batch, kSpecial, ObjectiveOptions{}, 32, rng);
+  ASSERT_GT(out.disc_labels.sum().item<double>(), 0.0);
+
+  test::TempDir dir;
+  save_model_dir(dir.file("generator"), model->generator_tensors(), model->generator_config(), nullptr);
+  save_model_dir(dir.file("discriminator"), model->discriminator_tensors(), model->discriminator_config(), nullptr);
+  save_safetensors(dir.file("batch.safetensors"),
+                   {{"input_ids", batch.input_ids},
+                    {"attention_mask", batch.attention_mask},
+                    {"token_type_ids", batch.token_type_ids},
+                    {"masked_input_ids", out.masked.input_ids},
+                    {"positions", out.masked.positions},
+                    {"weights", out.masked.weights},
+                    {"sampled", out.sampled},
+                    {"mlm_loss", out.mlm_loss},
+                    {"disc_loss", out.disc_loss}});
+  const std::string command = std::string(ELECTRA_PYTHON) + " " + test::source_dir() +
+                              "/scripts/reference_objective.py " + dir.path();
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }

@@ -29,6 +29,9 @@ struct ObjectiveOutput {
   int64_t masked_tokens = 0, mlm_correct = 0, sampled_correct = 0;
   torch::Tensor disc_scores;  // [T] float sigmoid outputs on real tokens (undefined for mlm)
   torch::Tensor disc_labels;  // [T] float 1 = replaced
+  // What the step drew, for inspection and reference checks.
+  MaskedBatch masked;
+  torch::Tensor sampled;  // [B, N] generator samples (undefined for mlm)
 };
 
 ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const PretrainingBatch& batch,
