@@ -1,4 +1,5 @@
 #include "electra/nn/attention.h"
+#include "electra/nn/embeddings.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -52,7 +53,7 @@ ElectraResidualOutputImpl::ElectraResidualOutputImpl(int64_t in_features, const 
 }
 
 torch::Tensor ElectraResidualOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return LayerNorm(dropout(dense(x)) + residual);
+  return layer_norm(LayerNorm, dropout(dense(x)) + residual);
 }
 
 ElectraAttentionImpl::ElectraAttentionImpl(const ElectraConfig& c) {

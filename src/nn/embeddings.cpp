@@ -6,6 +6,11 @@
 
 namespace electra {
 
+torch::Tensor layer_norm(torch::nn::LayerNorm& norm, const torch::Tensor& x) {
+  const auto type = norm->weight.scalar_type();
+  return norm(x.scalar_type() == type ? x : x.to(type));
+}
+
 ElectraEmbeddingsImpl::ElectraEmbeddingsImpl(const ElectraConfig& c) {
   word_embeddings = register_module(
       "word_embeddings",
@@ -32,7 +37,7 @@ torch::Tensor ElectraEmbeddingsImpl::forward(const torch::Tensor& input_ids, con
   } else {
     x = x + token_type_embeddings->weight[0];
   }
-  return dropout(LayerNorm(x));
+  return dropout(layer_norm(LayerNorm, x));
 }
 
 }  // namespace electra

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "electra/nn/embeddings.h"
 #include "electra/nn/encoder.h"
 
 namespace electra {
@@ -24,7 +25,7 @@ GeneratorPredictionsImpl::GeneratorPredictionsImpl(const ElectraConfig& c) {
 
 torch::Tensor GeneratorPredictionsImpl::forward(const torch::Tensor& hidden) {
   // HF's generator head always uses the erf GELU, whatever hidden_act says.
-  return LayerNorm(torch::gelu(dense(hidden)));
+  return layer_norm(LayerNorm, torch::gelu(dense(hidden)));
 }
 
 TiedLmHeadImpl::TiedLmHeadImpl(int64_t vocab_size) { bias = register_parameter("bias", torch::zeros({vocab_size})); }

@@ -10,6 +10,11 @@
 
 namespace electra {
 
+// LayerNorm in its parameters' dtype. LibTorch 1.13's CPU autocast leaves layer_norm
+// alone, and its kernel refuses bf16 input with fp32 weights: normalising in fp32 is
+// also what autocast does on CUDA.
+torch::Tensor layer_norm(torch::nn::LayerNorm& norm, const torch::Tensor& x);
+
 class ElectraEmbeddingsImpl : public torch::nn::Module {
  public:
   explicit ElectraEmbeddingsImpl(const ElectraConfig& config);
