@@ -11,3 +11,12 @@ endif()
 add_library(electra_warnings INTERFACE)
 target_compile_options(electra_warnings INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wno-unused-parameter>)
+
+# Executables reuse the library's precompiled LibTorch header. GCC only accepts a PCH built
+# with the same code-model flags, and the library is -fPIC while executables default to
+# -fPIE: compile these executables -fPIC as well.
+function(electra_reuse_pch target)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  target_compile_options(${target} PRIVATE -fPIC)
+  target_precompile_headers(${target} REUSE_FROM electra)
+endfunction()

@@ -6,9 +6,11 @@ namespace electra {
 
 torch::Tensor sample_tokens(const torch::Tensor& logits, double temperature, torch::Generator& rng) {
   torch::NoGradGuard no_grad;
-  auto u = torch::rand(logits.sizes(), rng, torch::dtype(torch::kFloat).device(logits.device()));
-  auto gumbel = -torch::log(-torch::log(u.clamp(1e-9, 1.0 - 1e-9)));
-  return (logits.to(torch::kFloat) / temperature + gumbel).argmax(-1);
+  // Inverse-CDF sampling (multinomial with replacement): one uniform draw per row and a
+  // vectorised softmax, instead of Gumbel-max's two logarithms per vocabulary entry.
+  const auto V = logits.size(-1);
+  auto probs = torch::softmax(logits.to(torch::kFloat).reshape({-1, V}) / temperature, -1);  // [R, V]
+  return torch::multinomial(probs, 1, /*replacement=*/true, rng).view(logits.sizes().slice(0, logits.dim() - 1));
 }
 
 ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const PretrainingBatch& batch,

@@ -50,6 +50,14 @@ std::vector<TokenizedExample> random_examples(int n, int max_len, uint64_t seed)
   return out;
 }
 
+// n examples drawn from a pool of a few sequences: a corpus a tiny model can learn quickly.
+std::vector<TokenizedExample> pooled_examples(int n, int pool, uint64_t seed) {
+  const auto distinct = random_examples(pool, 32, seed);
+  std::vector<TokenizedExample> out;
+  for (int i = 0; i < n; ++i) out.push_back(distinct[static_cast<size_t>(i % pool)]);
+  return out;
+}
+
 PretrainConfig tiny_run(const std::string& output, int64_t steps) {
   PretrainConfig c = PretrainConfig::from_json_string(R"({
     "model": {"size": "tiny", "embedding_size": 16, "hidden_size": 32, "num_hidden_layers": 2,
@@ -252,7 +260,7 @@ TEST(Pretrainer, ResumeContinuesExactly) {
 }
 
 TEST(Pretrainer, TinyRunLearnsAndExports) {
-  VectorSource train(random_examples(256, 32, 20)), eval(random_examples(64, 32, 21));
+  VectorSource train(pooled_examples(256, 8, 20)), eval(pooled_examples(64, 8, 20));
   test::TempDir dir;
   auto config = tiny_run(dir.path(), 300);
   config.optimizer.learning_rate = 5e-3;
@@ -261,9 +269,9 @@ TEST(Pretrainer, TinyRunLearnsAndExports) {
   const auto before = trainer.evaluate();
   const auto result = trainer.run(false);
   EXPECT_EQ(result.steps, 300);
-  EXPECT_LT(result.last_eval.mlm_loss, before.mlm_loss - 0.15);
+  EXPECT_LT(result.last_eval.mlm_loss, before.mlm_loss - 1.0);
   EXPECT_LT(result.last_eval.disc_loss, before.disc_loss);
-  EXPECT_GT(result.last_eval.disc_auc, 0.6);
+  EXPECT_GT(result.last_eval.disc_auc, 0.65);
   EXPECT_TRUE(std::filesystem::exists(dir.file("discriminator/model.safetensors")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("generator/model.safetensors")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("metrics.jsonl")));

@@ -38,7 +38,7 @@ ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const Pretrain
                                   const SpecialIds& special, const ObjectiveOptions& options, int64_t max_seq_len,
                                   torch::Generator& rng);
 
-// Gumbel-max: one categorical sample per row of logits / temperature, without gradient.
+// One categorical sample per row of softmax(logits / temperature), without gradient.
 torch::Tensor sample_tokens(const torch::Tensor& logits, double temperature, torch::Generator& rng);
 
 }  // namespace electra
