@@ -2,9 +2,11 @@
 if(ELECTRA_USE_CCACHE)
   find_program(ELECTRA_CCACHE ccache)
   if(ELECTRA_CCACHE)
-    set(CMAKE_CXX_COMPILER_LAUNCHER ${ELECTRA_CCACHE})
-    # PCH and ccache work together only when ccache ignores the PCH timestamps.
-    set(ENV{CCACHE_SLOPPINESS} "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+    # PCH and ccache work together only when ccache ignores the PCH timestamps; paths
+    # relative to the source tree let separate clones share the cache.
+    set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+        "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        "CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}" ${ELECTRA_CCACHE})
   endif()
 endif()
 

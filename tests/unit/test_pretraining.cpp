@@ -327,3 +327,34 @@ TEST(Objective, LossesMatchAnIndependentPythonReference) {
                               "/scripts/reference_objective.py " + dir.path();
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
+
+TEST(PretrainConfigParsing, DefaultsThenFileThenOverrides) {
+  const std::string file = R"({"model": {"size": "small"}, "optimizer": {"learning_rate": 1e-4},
+                               "train": {"batch_size": 64, "steps": 10}})";
+  const auto c = PretrainConfig::from_json_string(file, "run.json", {"train.steps=20", "objective.type=mlm"});
+  EXPECT_EQ(c.model.discriminator.hidden_size, 256);      // preset
+  EXPECT_DOUBLE_EQ(c.optimizer.learning_rate, 1e-4);      // file over default
+  EXPECT_DOUBLE_EQ(c.optimizer.eps, 1e-6);                // default
+  EXPECT_EQ(c.train.batch_size, 64);                      // file
+  EXPECT_EQ(c.train.steps, 20);                           // override over file
+  EXPECT_EQ(c.objective, Objective::mlm);                 // override, bare word as string
+  EXPECT_DOUBLE_EQ(c.objective_options.disc_weight, 50.0);
+  // The resolved config reads back to the same config.
+  const auto again = PretrainConfig::from_json_string(c.to_json_string(), "resolved");
+  EXPECT_EQ(again.to_json_string(), c.to_json_string());
+}
+
+TEST(PretrainConfigParsing, BadKeysAndValuesNameKeyAndFile) {
+  using test::expect_error;
+  expect_error([] { PretrainConfig::from_json_string(R"({"train": {"batch_sise": 3}})", "a.json"); },
+               {"a.json", "train.batch_sise", "unknown"});
+  expect_error([] { PretrainConfig::from_json_string(R"({"optimizer": {"learning_rate": "fast"}})", "b.json"); },
+               {"b.json", "optimizer.learning_rate", "number"});
+  expect_error([] { PretrainConfig::from_json_string(R"({"model": {"size": "huge"}})", "c.json"); },
+               {"c.json", "model.size", "huge"});
+  expect_error([] { PretrainConfig::from_json_string(R"({"trian": {}})", "d.json"); }, {"d.json", "trian"});
+  expect_error([] { PretrainConfig::from_json_string("{}", "e.json", {"train.steps"}); }, {"train.steps", "key=value"});
+  expect_error([] { PretrainConfig::from_json_string("{}", "f.json", {"train.steps=-5"}); }, {"f.json", "train.steps"});
+  expect_error([] { PretrainConfig::from_json_string(R"({"objective": {"type": "gan"}})", "g.json"); },
+               {"g.json", "objective.type", "gan"});
+}
