@@ -230,6 +230,18 @@ std::string Pretrainer::save() {
 
 void Pretrainer::restore(const std::string& dir) {
   const auto contents = load_checkpoint(dir, *model_, *optimizer_, rng_);
+  // The model tensors already had to match; the objective and data order must too.
+  const auto saved = json::parse(contents.config_json), now = json::parse(config_.to_json_string());
+  for (const char* key : {"objective", "model"}) {
+    if (saved.at(key) != now.at(key)) {
+      throw file_error(dir, std::string("this checkpoint was trained with a different \"") + key +
+                                "\" section; resume with the config in its trainer_state.json");
+    }
+  }
+  if (saved.at("train").at("seed") != now.at("train").at("seed") ||
+      saved.at("train").at("batch_size") != now.at("train").at("batch_size")) {
+    throw file_error(dir, "train.seed and train.batch_size must match the checkpoint to continue exactly");
+  }
   progress_ = contents.progress;
   cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed, progress_.epoch, progress_.cursor);
 }
@@ -241,11 +253,15 @@ void Pretrainer::export_models(PretrainResult& result) {
     vocab = std::make_unique<Vocab>(Vocab::from_file(data_.vocab_path));
   }
   const fs::path out(config_.train.output);
+  SaveOptions options;
+  options.lowercase = data_.lowercase;
+  options.model_max_length = static_cast<std::size_t>(data_.max_seq_len);
   result.generator_dir = (out / "generator").string();
-  save_model_dir(result.generator_dir, model_->generator_tensors(), model_->generator_config(), vocab.get());
+  save_model_dir(result.generator_dir, model_->generator_tensors(), model_->generator_config(), vocab.get(), options);
   if (model_->has_discriminator()) {
     result.discriminator_dir = (out / "discriminator").string();
-    save_model_dir(result.discriminator_dir, model_->discriminator_tensors(), model_->discriminator_config(), vocab.get());
+    save_model_dir(result.discriminator_dir, model_->discriminator_tensors(), model_->discriminator_config(), vocab.get(),
+                   options);
   }
 }
 

@@ -358,3 +358,38 @@ TEST(PretrainConfigParsing, BadKeysAndValuesNameKeyAndFile) {
   expect_error([] { PretrainConfig::from_json_string(R"({"objective": {"type": "gan"}})", "g.json"); },
                {"g.json", "objective.type", "gan"});
 }
+
+TEST(Pretrainer, ContinuesFromExportedModelDirectories) {
+  VectorSource train(pooled_examples(64, 8, 40));
+  test::TempDir first_dir, second_dir;
+  Pretrainer first(tiny_run(first_dir.path(), 5), data_for(train, nullptr));
+  const auto exported = first.run(false);
+
+  auto config = tiny_run(second_dir.path(), 5);
+  config.train.init_discriminator = exported.discriminator_dir;
+  config.train.init_generator = exported.generator_dir;
+  Pretrainer second(config, data_for(train, nullptr));
+  auto a = first.model()->named_parameters(), b = second.model()->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  EXPECT_EQ(second.progress().step, 0);  // a fresh run: new optimizer and schedule
+  EXPECT_NO_THROW(second.train_step());
+}
+
+TEST(Pretrainer, MlmBaselineTrainsTheGeneratorAlone) {
+  VectorSource train(pooled_examples(64, 8, 50));
+  test::TempDir dir;
+  auto config = tiny_run(dir.path(), 40);
+  config.objective = Objective::mlm;
+  config.optimizer.learning_rate = 5e-3;
+  Pretrainer trainer(config, data_for(train, &train));
+  EXPECT_FALSE(trainer.model()->has_discriminator());
+  // The MLM baseline's model is discriminator-sized.
+  EXPECT_EQ(trainer.model()->generator_config().hidden_size, 32);
+  const auto before = trainer.evaluate();
+  const auto result = trainer.run(false);
+  EXPECT_LT(result.last_eval.mlm_loss, before.mlm_loss);
+  EXPECT_TRUE(result.discriminator_dir.empty());
+  EXPECT_TRUE(std::filesystem::exists(dir.file("generator/model.safetensors")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("discriminator")));
+}

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
     inputs.vocab_size = encoder->vocab_size();
     inputs.max_seq_len = train.max_seq_len();
     inputs.vocab_path = train.vocab_path();
+    inputs.lowercase = train.lowercase();
     electra::logger("train")->info("data {}: {} train / {} eval examples, {}, {} threads", config.train.data,
                                    train.size(), eval.size(), encoder->describe(), used_threads);
 

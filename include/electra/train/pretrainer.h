@@ -31,6 +31,7 @@ struct PretrainData {
   int64_t vocab_size = 0;
   int64_t max_seq_len = 128;
   std::string vocab_path;  // copied into exported model directories
+  bool lowercase = true;   // recorded in the exported tokenizer_config.json
 };
 
 struct PretrainResult {
