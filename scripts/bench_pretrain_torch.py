@@ -38,6 +38,11 @@ def main():
     p.add_argument("--bf16", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.bf16:
+        # 1.13's CPU autocast leaves layer_norm alone and its kernel refuses bf16 input with
+        # fp32 weights: normalise in fp32, as electra-pretrain does.
+        plain = torch.nn.LayerNorm.forward
+        torch.nn.LayerNorm.forward = lambda self, x: plain(self, x.float())
     torch.manual_seed(0)
     E, H, L, heads, ffn, gh = SIZES[a.size]
     dc = ref.Cfg(a.vocab, E, H, L, heads, ffn, max_position_embeddings=max(512, a.seq))
