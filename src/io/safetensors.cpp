@@ -9,11 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "electra/util/error.h"
+#include "electra/util/json_util.h"
 
 namespace electra {
 namespace {
@@ -225,9 +225,8 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw file_error(path, std::string("cannot create: ") + std::strerror(errno));
+  AtomicFile file(path);
+  auto& out = file.stream();
   uint8_t len[8];
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>((static_cast<uint64_t>(text.size()) >> (8 * i)) & 0xff);
   out.write(reinterpret_cast<const char*>(len), 8);
@@ -236,17 +235,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     auto t = tensors[i].second.detach().to(torch::kCPU, types[i]).contiguous();
     out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
   }
-  out.flush();
-  out.close();
-  if (!out) {
-    std::remove(tmp.c_str());
-    throw file_error(path, "write failed (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw file_error(path, "cannot rename temporary file into place: " + why);
-  }
+  file.commit();
 }
 
 }  // namespace electra

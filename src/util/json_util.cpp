@@ -25,23 +25,33 @@ std::string read_text_file(const std::string& path) {
   return buffer.str();
 }
 
+AtomicFile::AtomicFile(std::string path)
+    : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(::getpid())) {
+  out_.open(tmp_, std::ios::binary | std::ios::trunc);
+  if (!out_) throw file_error(path_, std::string("cannot create: ") + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    out_.close();
+    std::remove(tmp_.c_str());
+  }
+}
+
+void AtomicFile::commit() {
+  out_.flush();
+  out_.close();
+  if (!out_) throw file_error(path_, "write failed (disk full?)");
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    throw file_error(path_, std::string("cannot rename temporary file into place: ") + std::strerror(errno));
+  }
+  committed_ = true;
+}
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw file_error(path, std::string("cannot create: ") + std::strerror(errno));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw file_error(path, "write failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw file_error(path, "cannot rename temporary file into place: " + why);
-  }
+  AtomicFile file(path);
+  file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  file.commit();
 }
 
 }  // namespace electra

@@ -7,6 +7,7 @@
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"
 #include "electra/util/error.h"
+#include "electra/util/json_util.h"
 #include "test_util.h"
 
 using namespace electra;
@@ -195,4 +196,21 @@ TEST(Safetensors, LegacyPickleCheckpointGetsConversionAdvice) {
   test::write_bytes(dir.file("pytorch_model.bin"), "PK\x03\x04");
   expect_error([&] { load_discriminator(dir.path()); }, {"pytorch_model.bin", "convert"});
   expect_error([&] { load_discriminator(dir.file("nowhere")); }, {"nowhere", "does not exist"});
+}
+
+TEST(AtomicWrites, AnUncommittedWriteLeavesTheOldFileAndNoTemporary) {
+  TempDir dir;
+  const auto path = dir.file("model.safetensors");
+  test::write_bytes(path, "old");
+  {
+    AtomicFile file(path);
+    file.stream() << "new, but interrupted";
+  }  // no commit(): as when an exception unwinds the writer
+  EXPECT_EQ(test::read_bytes(path), "old");
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) entries += e.is_regular_file();
+  EXPECT_EQ(entries, 1u);
+  // A tensor that cannot be stored fails before the old file is touched.
+  expect_error([&] { save_safetensors(path, {{"x", torch::zeros({2}, torch::kComplexFloat)}}); }, {"safetensors"});
+  EXPECT_EQ(test::read_bytes(path), "old");
 }
