@@ -5,9 +5,17 @@
 #include <algorithm>
 #include <random>
 
+#include "electra/data/pretraining_dataset.h"
 #include "electra/util/error.h"
 
 namespace electra {
+
+int64_t DatasetSource::size() const { return static_cast<int64_t>(dataset_.size()); }
+
+TokenizedExample DatasetSource::get(int64_t index) const {
+  auto e = dataset_.example(static_cast<size_t>(index));
+  return {std::move(e.ids), e.len_a};
+}
 
 std::vector<int64_t> epoch_order(int64_t size, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(static_cast<size_t>(size));

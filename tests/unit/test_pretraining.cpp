@@ -58,6 +58,18 @@ std::vector<TokenizedExample> pooled_examples(int n, int pool, uint64_t seed) {
   return out;
 }
 
+ElectraConfig small_model(int64_t embedding, int64_t hidden, int64_t layers, int64_t heads, int64_t ffn) {
+  ElectraConfig c;
+  c.vocab_size = kVocab;
+  c.embedding_size = embedding;
+  c.hidden_size = hidden;
+  c.num_hidden_layers = layers;
+  c.num_attention_heads = heads;
+  c.intermediate_size = ffn;
+  c.max_position_embeddings = 32;
+  return c;
+}
+
 PretrainConfig tiny_run(const std::string& output, int64_t steps) {
   PretrainConfig c = PretrainConfig::from_json_string(R"({
     "model": {"size": "tiny", "embedding_size": 16, "hidden_size": 32, "num_hidden_layers": 2,
@@ -138,14 +150,7 @@ TEST(Objective, SampleEqualToOriginalIsLabelledReal) {
   // the discriminator then sees no replaced token at all.
   torch::manual_seed(0);
   auto rng = at::make_generator<at::CPUGeneratorImpl>(5);
-  ElectraConfig d;
-  d.vocab_size = kVocab;
-  d.embedding_size = 8;
-  d.hidden_size = 8;
-  d.num_hidden_layers = 1;
-  d.num_attention_heads = 1;
-  d.intermediate_size = 16;
-  d.max_position_embeddings = 32;
+  const auto d = small_model(8, 8, 1, 1, 16);
   ElectraPretrainingModel model(d, d, Objective::electra);
   model->eval();
   const auto batch = collate(random_examples(6, 32, 3), kSpecial.pad);
@@ -178,14 +183,7 @@ TEST(Objective, SampleEqualToOriginalIsLabelledReal) {
 }
 
 TEST(Objective, SharedParametersAreCountedOnce) {
-  ElectraConfig d;
-  d.vocab_size = kVocab;
-  d.embedding_size = 8;
-  d.hidden_size = 16;
-  d.num_hidden_layers = 1;
-  d.num_attention_heads = 2;
-  d.intermediate_size = 32;
-  d.max_position_embeddings = 32;
+  const auto d = small_model(8, 16, 1, 2, 32);
   auto g = generator_config(d, 0.5);
   ElectraPretrainingModel model(d, g, Objective::electra);
   std::set<const void*> unique;
@@ -288,14 +286,7 @@ TEST(Pretrainer, TinyRunLearnsAndExports) {
 
 TEST(Objective, LossesMatchAnIndependentPythonReference) {
   torch::manual_seed(11);
-  ElectraConfig d;
-  d.vocab_size = kVocab;
-  d.embedding_size = 16;
-  d.hidden_size = 24;
-  d.num_hidden_layers = 2;
-  d.num_attention_heads = 2;
-  d.intermediate_size = 48;
-  d.max_position_embeddings = 32;
+  const auto d = small_model(16, 24, 2, 2, 48);
   auto g = generator_config(d, 0.5);
   ElectraPretrainingModel model(d, g, Objective::electra);
   {

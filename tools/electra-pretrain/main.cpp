@@ -18,20 +18,6 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void request_stop(int) { g_stop.store(true); }
 
-// Pretraining examples straight from the memory-mapped shards.
-class DatasetSource : public electra::ExampleSource {
- public:
-  explicit DatasetSource(const electra::PretrainingDataset& dataset) : dataset_(dataset) {}
-  int64_t size() const override { return static_cast<int64_t>(dataset_.size()); }
-  electra::TokenizedExample get(int64_t index) const override {
-    auto e = dataset_.example(static_cast<size_t>(index));
-    return {std::move(e.ids), e.len_a};
-  }
-
- private:
-  const electra::PretrainingDataset& dataset_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,7 +61,7 @@ int main(int argc, char** argv) {
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
     const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");
     const auto encoder = electra::open_text_encoder(train.vocab_path(), train.lowercase());
-    DatasetSource train_source(train), eval_source(eval);
+    electra::DatasetSource train_source(train), eval_source(eval);
     electra::PretrainData inputs;
     inputs.train = &train_source;
     inputs.eval = eval.size() > 0 ? &eval_source : nullptr;

@@ -8,6 +8,8 @@
 
 namespace electra {
 
+class PretrainingDataset;
+
 struct TokenizedExample {
   std::vector<int32_t> ids;  // [CLS] A [SEP] (B [SEP])
   int32_t len_a = 0;         // tokens with token type 0 ([CLS], A and the first [SEP])
@@ -30,6 +32,17 @@ class VectorSource : public ExampleSource {
 
  private:
   std::vector<TokenizedExample> examples_;
+};
+
+// Examples straight from the memory-mapped shards of an electra-prepare folder.
+class DatasetSource : public ExampleSource {
+ public:
+  explicit DatasetSource(const PretrainingDataset& dataset) : dataset_(dataset) {}
+  int64_t size() const override;
+  TokenizedExample get(int64_t index) const override;
+
+ private:
+  const PretrainingDataset& dataset_;
 };
 
 // The order of epoch e is a shuffle seeded by (seed, e): a pure function, so a run can
