@@ -15,6 +15,8 @@
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
 #include "electra/util/logging.h"
+#include "train/autocast_scope.h"
+#include "train/weight_decay.h"
 
 namespace fs = std::filesystem;
 
@@ -24,28 +26,6 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// bf16 autocast for the forward pass on CPU; the loss and the weights stay fp32.
-class AutocastScope {
- public:
-  explicit AutocastScope(bool enabled) : enabled_(enabled) {
-    if (!enabled_) return;
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  }
-  ~AutocastScope() {
-    if (!enabled_) return;
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-  }
-
- private:
-  bool enabled_;
-};
-
-bool decays(const std::string& name) {
-  // The official code exempts LayerNorm parameters and biases from weight decay.
-  return name.find("LayerNorm") == std::string::npos && name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") != 0;
-}
 
 // Running sums of one or more objective outputs.
 struct Accumulator {
@@ -134,7 +114,7 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
   if (!config_.train.init_discriminator.empty() || !config_.train.init_generator.empty()) initialise_from_pretrained();
 
   std::vector<torch::Tensor> with_decay, without_decay;
-  for (const auto& p : model_->named_parameters()) (decays(p.key()) ? with_decay : without_decay).push_back(p.value());
+  for (const auto& p : model_->named_parameters()) (applies_weight_decay(p.key()) ? with_decay : without_decay).push_back(p.value());
   const auto& o = config_.optimizer;
   auto options = [&](double decay) {
     return std::make_unique<torch::optim::AdamWOptions>(

@@ -1,0 +1,64 @@
+#pragma once
+// The fine-tuning loop: a pre-trained discriminator (or any ELECTRA directory) plus a task
+// head, AdamW with layer-wise learning-rate decay, warmup then linear decay, evaluation after
+// each epoch, the best model kept as a Hugging Face directory, optional early stopping.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/optim/adamw.h>
+
+#include "electra/models/task_models.h"
+#include "electra/tokenization/wordpiece.h"
+#include "electra/train/finetune_config.h"
+#include "electra/train/finetune_task.h"
+#include "electra/train/schedule.h"
+
+namespace electra {
+
+struct FinetuneResult {
+  TaskScores best;          // dev scores of the kept model (empty without a dev set)
+  double best_epoch = 0;
+  int64_t steps = 0;
+  bool interrupted = false;
+  std::string best_dir;     // <output>/best: the kept model, loadable by transformers
+};
+
+// The label names a fine-tuned directory's config.json records (id2label, in id order);
+// empty for a pre-trained (discriminator/generator) directory.
+std::vector<std::string> finetuned_labels(const ElectraConfig& config);
+
+class Finetuner {
+ public:
+  // Loads <model_dir> (config.json, model.safetensors) into a task model. A discriminator or
+  // generator directory gets a fresh head; a directory fine-tuned for the same head and label
+  // count keeps its head. train.random_init keeps the architecture but not the weights.
+  Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
+            const WordPieceTokenizer& tokenizer, std::string output_dir);
+
+  // Trains, evaluating on dev after every epoch; writes metrics.jsonl, the best model and its
+  // dev predictions under the output folder. Stops early when *stop becomes true.
+  FinetuneResult run(const std::atomic<bool>* stop = nullptr);
+  // Head logits of every feature of a split (see FinetuneTask::score), in eval mode.
+  std::vector<torch::Tensor> predict(Split split);
+  // Writes predictions for the `predict` split with the current weights into <output>.
+  void write_predictions();
+
+  TaskModel& model() { return model_; }
+  const std::vector<double>& lr_multipliers() const { return lr_multipliers_; }
+
+ private:
+  void save_best(const TaskScores& scores, double epoch);
+
+  FinetuneConfig config_;
+  const FinetuneTask& task_;
+  const WordPieceTokenizer& tokenizer_;
+  std::string output_;
+  ElectraConfig model_config_;
+  TaskModel model_{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<double> lr_multipliers_;  // one per parameter group
+};
+
+}  // namespace electra

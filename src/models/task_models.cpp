@@ -1,0 +1,80 @@
+#include "electra/models/task_models.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "electra/util/error.h"
+
+namespace electra {
+
+std::string to_string(HeadKind kind) {
+  switch (kind) {
+    case HeadKind::sequence_classification: return "ElectraForSequenceClassification";
+    case HeadKind::question_answering: return "ElectraForQuestionAnswering";
+    case HeadKind::token_classification: return "ElectraForTokenClassification";
+  }
+  return "?";
+}
+
+ElectraClassificationHeadImpl::ElectraClassificationHeadImpl(const ElectraConfig& config, int64_t num_labels) {
+  dense = register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
+  dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
+  out_proj = register_module("out_proj", torch::nn::Linear(config.hidden_size, num_labels));
+}
+
+torch::Tensor ElectraClassificationHeadImpl::forward(const torch::Tensor& hidden) {
+  auto x = dropout(hidden.select(1, 0));  // [B, H]: the [CLS] position
+  // transformers' ElectraClassificationHead uses gelu here whatever hidden_act says.
+  x = dropout(torch::gelu(dense(x)));
+  return out_proj(x);  // [B, labels]
+}
+
+TaskModelImpl::TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels)
+    : kind_(kind), num_labels_(kind == HeadKind::question_answering ? 2 : num_labels) {
+  if (num_labels_ < 1) throw Error("a task head needs at least one label");
+  electra = register_module("electra", ElectraModel(config));
+  switch (kind) {
+    case HeadKind::sequence_classification:
+      classifier = register_module("classifier", ElectraClassificationHead(config, num_labels_));
+      break;
+    case HeadKind::question_answering:
+      qa_outputs = register_module("qa_outputs", torch::nn::Linear(config.hidden_size, 2));
+      break;
+    case HeadKind::token_classification:
+      dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
+      token_classifier = register_module("classifier", torch::nn::Linear(config.hidden_size, num_labels_));
+      break;
+  }
+  init_weights(*this, config.initializer_range);
+}
+
+torch::Tensor TaskModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                     const torch::Tensor& token_type_ids) {
+  auto hidden = electra(input_ids, attention_mask, token_type_ids);  // [B, S, H]
+  switch (kind_) {
+    case HeadKind::sequence_classification: return classifier(hidden);
+    case HeadKind::question_answering: return qa_outputs(hidden);  // [B, S, 2]
+    case HeadKind::token_classification: return token_classifier(dropout(hidden));
+  }
+  return {};
+}
+
+std::string TaskModelImpl::head_prefix() const {
+  return kind_ == HeadKind::question_answering ? "qa_outputs." : "classifier.";
+}
+
+double layer_lr_multiplier(const std::string& name, int64_t num_layers, double decay) {
+  int64_t depth = num_layers + 2;  // the task head
+  const std::string layer_prefix = "electra.encoder.layer.";
+  if (name.rfind("electra.embeddings", 0) == 0) {
+    depth = 0;  // embeddings and embeddings_project
+  } else if (name.rfind(layer_prefix, 0) == 0) {
+    depth = std::stoll(name.substr(layer_prefix.size())) + 1;
+  } else if (name.rfind("electra.", 0) == 0) {
+    depth = num_layers;  // anything else inside the encoder: treat as its top
+  }
+  return std::pow(decay, static_cast<double>(num_layers + 2 - depth));
+}
+
+}  // namespace electra

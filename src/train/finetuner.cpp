@@ -1,0 +1,292 @@
+#include "electra/train/finetuner.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "electra/io/model_dir.h"
+#include "electra/util/error.h"
+#include "electra/util/json_util.h"
+#include "electra/util/logging.h"
+#include "train/autocast_scope.h"
+#include "train/weight_decay.h"
+
+namespace fs = std::filesystem;
+
+namespace electra {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// config.json of the fine-tuned model: the encoder's config plus what transformers needs to
+// rebuild the head (architectures, id2label/label2id, problem_type).
+ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task) {
+  config.architectures = {to_string(task.head())};
+  auto extra = json::parse(config.extra_json);
+  for (const char* key : {"id2label", "label2id", "num_labels", "problem_type", "summary_type", "summary_use_proj",
+                          "summary_activation", "summary_last_dropout"}) {
+    extra.erase(key);
+  }
+  if (task.head() != HeadKind::question_answering) {
+    json id2label = json::object(), label2id = json::object();
+    const auto labels = task.labels();
+    for (int64_t i = 0; i < task.num_labels(); ++i) {
+      const std::string name = i < static_cast<int64_t>(labels.size()) ? labels[i] : "LABEL_" + std::to_string(i);
+      id2label[std::to_string(i)] = name;
+      label2id[name] = i;
+    }
+    extra["id2label"] = id2label;
+    extra["label2id"] = label2id;
+  }
+  if (task.head() == HeadKind::sequence_classification) {
+    extra["problem_type"] = task.regression() ? "regression" : "single_label_classification";
+  }
+  config.extra_json = extra.dump();
+  return config;
+}
+
+int64_t configured_labels(const ElectraConfig& config) {
+  const auto extra = json::parse(config.extra_json);
+  if (extra.contains("id2label") && extra["id2label"].is_object()) return static_cast<int64_t>(extra["id2label"].size());
+  return -1;
+}
+
+std::string eta(double seconds) {
+  const auto s = static_cast<int64_t>(std::max(0.0, seconds));
+  char out[32];
+  std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> finetuned_labels(const ElectraConfig& config) {
+  if (model_kind(config) != ModelKind::unknown) return {};
+  const auto extra = json::parse(config.extra_json);
+  if (!extra.contains("id2label") || !extra["id2label"].is_object()) return {};
+  std::vector<std::string> labels(extra["id2label"].size());
+  for (auto it = extra["id2label"].begin(); it != extra["id2label"].end(); ++it) {
+    size_t id = 0;
+    try {
+      id = std::stoul(it.key());
+    } catch (const std::exception&) {
+      return {};
+    }
+    if (id >= labels.size() || !it.value().is_string()) return {};
+    labels[id] = it.value().get<std::string>();
+  }
+  return labels;
+}
+
+Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
+                     const WordPieceTokenizer& tokenizer, std::string output_dir)
+    : config_(std::move(config)), task_(task), tokenizer_(tokenizer), output_(std::move(output_dir)) {
+  auto log = logger("finetune");
+  model_config_ = load_config(model_dir);
+  if (config_.train.max_seq_length > model_config_.max_position_embeddings) {
+    throw Error("train.max_seq_length " + std::to_string(config_.train.max_seq_length) + " exceeds " + model_dir +
+                "/config.json max_position_embeddings " + std::to_string(model_config_.max_position_embeddings));
+  }
+  torch::manual_seed(config_.train.seed);
+  model_ = TaskModel(model_config_, task_.head(), task_.num_labels());
+  if (config_.train.random_init) {
+    log->info("random initialisation (train.random_init): the weights in {} are not used", model_dir);
+  } else {
+    LoadOptions options;
+    const bool same_head = model_kind(model_config_) == ModelKind::unknown &&
+                           !model_config_.architectures.empty() &&
+                           model_config_.architectures.front() == to_string(task_.head()) &&
+                           (task_.head() == HeadKind::question_answering ||
+                            configured_labels(model_config_) == task_.num_labels());
+    if (!same_head) {
+      options.allow_missing = {model_->head_prefix()};
+      options.ignore_unexpected = {"discriminator_predictions.", "generator_predictions.", "generator_lm_head.",
+                                   "classifier.", "qa_outputs."};
+    }
+    load_weights(*model_, model_dir, options);
+    log->info("loaded {} ({}; {})", model_dir, same_head ? "encoder and head" : "encoder, new head",
+              to_string(task_.head()));
+  }
+  model_config_ = task_config(model_config_, task_);
+
+  // One parameter group per (layer depth, decay or not): lr * layer_decay^(L+2-depth).
+  const auto& o = config_.optimizer;
+  std::map<std::pair<double, bool>, std::vector<torch::Tensor>> groups;
+  for (const auto& p : model_->named_parameters()) {
+    const double scale = layer_lr_multiplier(p.key(), model_config_.num_hidden_layers, o.layer_decay);
+    groups[{scale, applies_weight_decay(p.key())}].push_back(p.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  for (auto& [key, params] : groups) {
+    auto options = std::make_unique<torch::optim::AdamWOptions>(o.learning_rate * key.first);
+    options->betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(key.second ? o.weight_decay : 0.0);
+    param_groups.emplace_back(std::move(params), std::move(options));
+    lr_multipliers_.push_back(key.first);
+  }
+  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
+                                                     torch::optim::AdamWOptions(o.learning_rate));
+}
+
+std::vector<torch::Tensor> Finetuner::predict(Split split) {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const auto& features = task_.features(split);
+  std::vector<torch::Tensor> out;
+  out.reserve(features.size());
+  const auto batch_size = static_cast<size_t>(config_.train.eval_batch_size);
+  for (size_t begin = 0; begin < features.size(); begin += batch_size) {
+    std::vector<size_t> rows;
+    for (size_t i = begin; i < std::min(features.size(), begin + batch_size); ++i) rows.push_back(i);
+    const auto batch = collate(features, rows, task_.head(), task_.regression(), tokenizer_.pad_id());
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(config_.train.precision == Precision::bf16);
+      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(torch::kFloat);
+    }
+    for (size_t b = 0; b < rows.size(); ++b) {
+      auto row = logits[static_cast<int64_t>(b)];
+      if (task_.head() != HeadKind::sequence_classification) {
+        row = row.narrow(0, 0, static_cast<int64_t>(features[rows[b]].input_ids.size()));
+      }
+      out.push_back(row.contiguous());
+    }
+  }
+  model_->train();
+  return out;
+}
+
+void Finetuner::save_best(const TaskScores& scores, double epoch) {
+  const auto dir = (fs::path(output_) / "best").string();
+  SaveOptions options;
+  options.lowercase = tokenizer_.options().lowercase;
+  options.model_max_length = static_cast<size_t>(model_config_.max_position_embeddings);
+  save_model_dir(dir, *model_, model_config_, &tokenizer_.vocab(), options);
+  json results = {{"epoch", epoch}, {"task", task_.name()}};
+  for (const auto& [name, value] : scores.values) results[name] = value;
+  write_file_atomic((fs::path(dir) / "eval_results.json").string(), results.dump(2) + "\n");
+}
+
+void Finetuner::write_predictions() {
+  if (!task_.has(Split::predict)) return;
+  const auto logits = predict(Split::predict);
+  task_.write_predictions(Split::predict, logits, output_);
+}
+
+FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
+  auto log = logger("finetune");
+  fs::create_directories(output_);
+  write_file_atomic((fs::path(output_) / "finetune_config.json").string(), config_.to_json_string());
+  std::ofstream metrics((fs::path(output_) / "metrics.jsonl").string(), std::ios::app);
+
+  const auto& train = task_.features(Split::train);
+  const auto batch_size = static_cast<size_t>(config_.train.batch_size);
+  const int64_t steps_per_epoch = static_cast<int64_t>((train.size() + batch_size - 1) / batch_size);
+  const int64_t total_steps = static_cast<int64_t>(std::ceil(config_.train.epochs * steps_per_epoch));
+  const int64_t warmup = static_cast<int64_t>(config_.optimizer.warmup_proportion * total_steps);
+  const LinearSchedule schedule{config_.optimizer.learning_rate, warmup, total_steps};
+  log->info("{}: {} training features ({} examples), {} steps ({} per epoch, {} epochs), warmup {}; dev {} features",
+            task_.name(), train.size(), task_.num_examples(Split::train), total_steps, steps_per_epoch,
+            config_.train.epochs, warmup, task_.features(Split::dev).size());
+
+  FinetuneResult result;
+  result.best_dir = (fs::path(output_) / "best").string();
+  bool have_best = false;
+  int evaluations_without_gain = 0;
+  auto evaluate = [&](double epoch) {
+    if (!task_.has(Split::dev)) return;
+    const auto logits = predict(Split::dev);
+    const auto scores = task_.score(Split::dev, logits);
+    json line = {{"split", "dev"}, {"epoch", epoch}, {"step", result.steps}};
+    for (const auto& [name, value] : scores.values) line[name] = value;
+    metrics << line.dump() << "\n" << std::flush;
+    const bool better = !have_best || scores.main() > result.best.main();
+    log->info("epoch {:.2f} dev: {}{}", epoch, scores.summary(), better ? " (best so far)" : "");
+    if (better) {
+      have_best = true;
+      result.best = scores;
+      result.best_epoch = epoch;
+      evaluations_without_gain = 0;
+      save_best(scores, epoch);
+      task_.write_predictions(Split::dev, logits, output_);
+    } else {
+      ++evaluations_without_gain;
+    }
+  };
+
+  torch::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed);
+  model_->train();
+  const auto start = Clock::now();
+  double loss_sum = 0;
+  int64_t loss_count = 0, examples_seen = 0;
+  for (int64_t epoch = 0; result.steps < total_steps; ++epoch) {
+    const auto order = torch::randperm(static_cast<int64_t>(train.size()), rng, torch::kLong);
+    const auto* o = order.data_ptr<int64_t>();
+    for (size_t begin = 0; begin < train.size() && result.steps < total_steps; begin += batch_size) {
+      std::vector<size_t> rows;
+      for (size_t i = begin; i < std::min(train.size(), begin + batch_size); ++i) rows.push_back(static_cast<size_t>(o[i]));
+      const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id());
+
+      const double lr = schedule(result.steps);
+      for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
+        static_cast<torch::optim::AdamWOptions&>(optimizer_->param_groups()[g].options()).lr(lr * lr_multipliers_[g]);
+      }
+      optimizer_->zero_grad();
+      torch::Tensor logits;
+      {
+        AutocastScope autocast(config_.train.precision == Precision::bf16);
+        logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+      }
+      auto loss = task_.loss(logits, batch);
+      loss.backward();
+      if (config_.optimizer.max_grad_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optimizer.max_grad_norm);
+      }
+      optimizer_->step();
+      ++result.steps;
+
+      loss_sum += loss.item<double>();
+      ++loss_count;
+      examples_seen += static_cast<int64_t>(rows.size());
+      if (result.steps % config_.train.log_every == 0 || result.steps == total_steps) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const double per_step = elapsed / static_cast<double>(result.steps);
+        log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s eta {}", result.steps, total_steps,
+                  static_cast<double>(result.steps) / steps_per_epoch, loss_sum / loss_count, lr,
+                  examples_seen / elapsed, eta(per_step * (total_steps - result.steps)));
+        metrics << json{{"split", "train"}, {"step", result.steps}, {"loss", loss_sum / loss_count},
+                        {"learning_rate", lr}, {"examples_per_second", examples_seen / elapsed}}.dump()
+                << "\n" << std::flush;
+        loss_sum = 0;
+        loss_count = 0;
+      }
+      if (stop && stop->load()) {
+        result.interrupted = true;
+        break;
+      }
+    }
+    if (result.interrupted) break;
+    evaluate(std::min(config_.train.epochs, static_cast<double>(result.steps) / steps_per_epoch));
+    if (config_.train.early_stopping_patience > 0 && evaluations_without_gain >= config_.train.early_stopping_patience) {
+      log->info("early stopping: no gain in {} evaluations", evaluations_without_gain);
+      break;
+    }
+  }
+  if (total_steps == 0) evaluate(0);  // evaluation (and prediction) only
+  if (result.interrupted) log->warn("interrupted after {} steps", result.steps);
+  if (!have_best && !result.interrupted) {
+    save_best({}, static_cast<double>(result.steps) / std::max<int64_t>(steps_per_epoch, 1));  // no dev set: keep the last
+  }
+  if (have_best) {
+    // Predictions come from the kept model, not the last epoch's.
+    load_weights(*model_, result.best_dir);
+  }
+  return result;
+}
+
+}  // namespace electra

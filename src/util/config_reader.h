@@ -1,0 +1,124 @@
+#pragma once
+// Internal: JSON config sections into typed fields, and "section.key=value" overrides.
+// Shared by the pre-training and fine-tuning configs; JSON stays at this edge.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "electra/util/error.h"
+
+namespace electra {
+
+using json = nlohmann::json;
+
+// Reads one JSON section into typed fields; unknown keys and wrong types are errors
+// naming "<source>: key \"section.key\"".
+class SectionReader {
+ public:
+  SectionReader(const json& j, std::string source, std::string section)
+      : j_(j), source_(std::move(source)), section_(std::move(section)) {
+    if (!j_.is_object()) throw Error(source_ + ": \"" + section_ + "\" must be an object");
+  }
+  template <typename T>
+  void read(const std::string& key, T& field) {
+    known_.push_back(key);
+    if (!j_.contains(key)) return;
+    const json& v = j_.at(key);
+    try {
+      if constexpr (std::is_same_v<T, bool>) {
+        if (!v.is_boolean()) throw Error("expected true or false");
+      } else if constexpr (std::is_integral_v<T>) {
+        if (!v.is_number_integer() && !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())) {
+          throw Error("expected an integer");
+        }
+        if constexpr (std::is_unsigned_v<T>) {
+          if (v.get<double>() < 0) throw Error("expected a non-negative integer");
+        }
+        field = static_cast<T>(v.get<double>());
+        return;
+      } else if constexpr (std::is_floating_point_v<T>) {
+        if (!v.is_number()) throw Error("expected a number");
+      } else {
+        if (!v.is_string()) throw Error("expected a string");
+      }
+      field = v.get<T>();
+    } catch (const Error& e) {
+      throw fail(key, std::string(e.what()) + ", got " + v.dump());
+    }
+  }
+  // A string field turned into an enum by `parse`.
+  template <typename E>
+  void read_enum(const std::string& key, E& field, const std::function<E(const std::string&)>& parse) {
+    std::string text;
+    read(key, text);
+    if (!j_.contains(key)) return;
+    try {
+      field = parse(text);
+    } catch (const Error& e) {
+      throw fail(key, e.what());
+    }
+  }
+  void read_list(const std::string& key, std::vector<std::string>& field) {
+    known_.push_back(key);
+    if (!j_.contains(key)) return;
+    const json& v = j_.at(key);
+    if (!v.is_array()) throw fail(key, "expected a list of strings, got " + v.dump());
+    field.clear();
+    for (const auto& item : v) {
+      if (!item.is_string()) throw fail(key, "expected a list of strings, got " + v.dump());
+      field.push_back(item.get<std::string>());
+    }
+  }
+  Error fail(const std::string& key, const std::string& problem) const {
+    return Error(source_ + ": key \"" + section_ + "." + key + "\": " + problem);
+  }
+  void reject_unknown() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (std::find(known_.begin(), known_.end(), it.key()) == known_.end()) {
+        throw Error(source_ + ": unknown key \"" + section_ + "." + it.key() + "\"");
+      }
+    }
+  }
+
+ private:
+  const json& j_;
+  std::string source_, section_;
+  std::vector<std::string> known_;
+};
+
+// Applies "a.b.c=value" to `root` (value parsed as JSON, else taken as a string).
+inline void apply_override(json& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error("override \"" + assignment + "\": expected section.key=value");
+  }
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  json value;
+  try {
+    value = json::parse(text);
+  } catch (const json::parse_error&) {
+    value = text;  // a bare word is a string
+  }
+  json* node = &root;
+  size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw Error("override \"" + assignment + "\": empty key");
+    if (dot == std::string::npos) {
+      (*node)[part] = value;
+      return;
+    }
+    if (!node->contains(part)) (*node)[part] = json::object();
+    node = &(*node)[part];
+    if (!node->is_object()) throw Error("override \"" + assignment + "\": \"" + part + "\" is not a section");
+    start = dot + 1;
+  }
+}
+
+}  // namespace electra

@@ -1,0 +1,171 @@
+// Fine-tuning pieces that need LibTorch: task heads under transformers' names, the layer-wise
+// learning-rate rule, dynamic padding, the losses and the config parser.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "electra/io/model_dir.h"
+#include "electra/models/task_models.h"
+#include "electra/train/finetune_config.h"
+#include "electra/train/finetune_task.h"
+#include "electra/util/error.h"
+
+namespace fs = std::filesystem;
+using namespace electra;
+
+namespace {
+
+ElectraConfig tiny_config() {
+  ElectraConfig c;
+  c.vocab_size = 50;
+  c.embedding_size = 16;
+  c.hidden_size = 32;
+  c.num_hidden_layers = 3;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 64;
+  c.max_position_embeddings = 64;
+  return c;
+}
+
+std::set<std::string> head_names(const TaskModel& model) {
+  std::set<std::string> out;
+  for (const auto& p : model->named_parameters()) {
+    if (p.key().rfind("electra.", 0) != 0) out.insert(p.key());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(TaskModels, HeadsUseTransformersNames) {
+  const auto c = tiny_config();
+  EXPECT_EQ(head_names(TaskModel(c, HeadKind::sequence_classification, 3)),
+            (std::set<std::string>{"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+                                   "classifier.out_proj.bias"}));
+  EXPECT_EQ(head_names(TaskModel(c, HeadKind::question_answering, 0)),
+            (std::set<std::string>{"qa_outputs.weight", "qa_outputs.bias"}));
+  EXPECT_EQ(head_names(TaskModel(c, HeadKind::token_classification, 5)),
+            (std::set<std::string>{"classifier.weight", "classifier.bias"}));
+}
+
+TEST(TaskModels, OutputShapes) {
+  const auto c = tiny_config();
+  auto ids = torch::randint(5, 50, {2, 7}, torch::kLong);
+  auto mask = torch::ones({2, 7}, torch::kLong);
+  auto types = torch::zeros({2, 7}, torch::kLong);
+  TaskModel cls(c, HeadKind::sequence_classification, 3), qa(c, HeadKind::question_answering, 0),
+      tag(c, HeadKind::token_classification, 5);
+  EXPECT_EQ(cls(ids, mask, types).sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(qa(ids, mask, types).sizes(), (std::vector<int64_t>{2, 7, 2}));
+  EXPECT_EQ(tag(ids, mask, types).sizes(), (std::vector<int64_t>{2, 7, 5}));
+}
+
+TEST(TaskModels, LayerwiseLearningRateFollowsTheOfficialRule) {
+  // L = 3: embeddings depth 0 -> d^5, layer i -> d^(4-i), head -> 1.
+  const double d = 0.8;
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("electra.embeddings.word_embeddings.weight", 3, d), std::pow(d, 5));
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("electra.embeddings_project.weight", 3, d), std::pow(d, 5));
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("electra.encoder.layer.0.output.dense.weight", 3, d), std::pow(d, 4));
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("electra.encoder.layer.2.attention.self.query.bias", 3, d), std::pow(d, 2));
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("classifier.out_proj.weight", 3, d), 1.0);
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("qa_outputs.weight", 3, d), 1.0);
+  EXPECT_DOUBLE_EQ(layer_lr_multiplier("electra.encoder.layer.10.output.dense.weight", 12, 1.0), 1.0);
+}
+
+TEST(TaskModels, FineTunedDirectoryRoundTrip) {
+  const auto c = tiny_config();
+  torch::manual_seed(3);
+  TaskModel model(c, HeadKind::sequence_classification, 2);
+  model->eval();
+  const auto dir = (fs::temp_directory_path() / "electra-task-roundtrip").string();
+  fs::remove_all(dir);
+  auto saved = c;
+  saved.architectures = {"ElectraForSequenceClassification"};
+  save_model_dir(dir, *model, saved, nullptr);
+  torch::manual_seed(4);
+  TaskModel again(load_config(dir), HeadKind::sequence_classification, 2);
+  load_weights(*again, dir);
+  again->eval();
+  auto ids = torch::randint(5, 50, {3, 6}, torch::kLong);
+  auto mask = torch::ones({3, 6}, torch::kLong);
+  auto types = torch::zeros({3, 6}, torch::kLong);
+  EXPECT_TRUE(torch::allclose(model(ids, mask, types), again(ids, mask, types)));
+  fs::remove_all(dir);
+}
+
+TEST(FinetuneTask, CollatePadsToTheLongestMember) {
+  std::vector<TaskFeature> features(3);
+  features[0].input_ids = {2, 7, 3};
+  features[1].input_ids = {2, 7, 8, 9, 3};
+  features[2].input_ids = {2, 3};
+  for (auto& f : features) {
+    f.token_type_ids.assign(f.input_ids.size(), 0);
+    f.token_labels.assign(f.input_ids.size(), 1);
+  }
+  auto b = collate(features, {0, 2}, HeadKind::token_classification, false, 0);
+  EXPECT_EQ(b.input_ids.sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(b.attention_mask.sum().item<int64_t>(), 5);
+  EXPECT_EQ(b.labels[1][2].item<int64_t>(), -100);  // padding is never scored
+  EXPECT_EQ(b.input_ids[1][2].item<int64_t>(), 0);
+  auto c = collate(features, {1, 0, 2}, HeadKind::token_classification, false, 0);
+  EXPECT_EQ(c.input_ids.size(1), 5);
+}
+
+namespace {
+class FixedTask : public FinetuneTask {
+ public:
+  explicit FixedTask(HeadKind h) : head_(h) {}
+  std::string name() const override { return "fixed"; }
+  HeadKind head() const override { return head_; }
+  int64_t num_labels() const override { return 2; }
+  const std::vector<TaskFeature>& features(Split) const override { return none_; }
+  TaskScores score(Split, const std::vector<torch::Tensor>&) const override { return {}; }
+  void write_predictions(Split, const std::vector<torch::Tensor>&, const std::string&) const override {}
+
+ private:
+  HeadKind head_;
+  std::vector<TaskFeature> none_;
+};
+}  // namespace
+
+TEST(FinetuneTask, SpanLossIgnoresPadding) {
+  FixedTask task(HeadKind::question_answering);
+  std::vector<TaskFeature> features(2);
+  features[0].input_ids = {2, 5, 3, 6, 7};
+  features[1].input_ids = {2, 5, 3};
+  for (auto& f : features) f.token_type_ids.assign(f.input_ids.size(), 0);
+  features[0].start = 3, features[0].end = 4;
+  features[1].start = 1, features[1].end = 1;
+  auto batch = collate(features, {0, 1}, HeadKind::question_answering, false, 0);
+  auto logits = torch::zeros({2, 5, 2});
+  // Huge logits on padding must not change the loss.
+  auto padded = logits.clone();
+  padded[1][3].fill_(50.0);
+  padded[1][4].fill_(50.0);
+  EXPECT_NEAR(task.loss(logits, batch).item<double>(), task.loss(padded, batch).item<double>(), 1e-6);
+  // Uniform over 5 and 3 real positions: (log 5 + log 3) / 2.
+  EXPECT_NEAR(task.loss(logits, batch).item<double>(), (std::log(5.0) + std::log(3.0)) / 2, 1e-5);
+}
+
+TEST(FinetuneConfig, ParsesOverridesAndRejectsBadKeys) {
+  const std::string text = R"({"task": {"type": "glue", "name": "mrpc"}, "train": {"epochs": 3}})";
+  auto c = FinetuneConfig::from_json_string(text, "t.json", {"train.epochs=10", "optimizer.layer_decay=0.9"});
+  EXPECT_EQ(c.train.epochs, 10);
+  EXPECT_DOUBLE_EQ(c.optimizer.layer_decay, 0.9);
+  EXPECT_DOUBLE_EQ(c.optimizer.warmup_proportion, 0.1);
+  EXPECT_EQ(c.task.type, TaskType::glue);
+  auto again = FinetuneConfig::from_json_string(c.to_json_string(), "resolved");
+  EXPECT_EQ(again.to_json_string(), c.to_json_string());
+  try {
+    FinetuneConfig::from_json_string(R"({"train": {"epoch": 3}})", "t.json");
+    FAIL() << "unknown key accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.epoch"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("t.json"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(FinetuneConfig::from_json_string(R"({"task": {"type": "squad", "version": 3}})", "t"), Error);
+  EXPECT_THROW(FinetuneConfig::from_json_string(R"({"task": {"type": "poetry"}})", "t"), Error);
+}

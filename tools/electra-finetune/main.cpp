@@ -1,0 +1,81 @@
+// electra-finetune: fine-tunes a pre-trained ELECTRA discriminator on one downstream task
+// (GLUE, the user's own classification/regression/tagging files, SQuAD 1.1/2.0, CoNLL chunking).
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "../common/tool_main.h"
+#include "electra/electra.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void request_stop(int) { g_stop.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Fine-tunes an ELECTRA model (a discriminator from electra-pretrain or any Hugging Face ELECTRA\n"
+      "directory with model.safetensors) on one task. Evaluates on dev after each epoch, keeps the best\n"
+      "model in <output>/best (loadable by transformers) with its dev predictions, and writes\n"
+      "<output>/metrics.jsonl. --predict FILE writes predictions for unlabelled data with the best model.",
+      "electra-finetune"};
+  std::string config_path, model_dir, data_dir, output, predict_file, precision;
+  std::vector<std::string> overrides;
+  double epochs = -1;
+  int threads = -1;
+  app.add_option("--config", config_path, "JSON config (configs/finetune/<task>.json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--model", model_dir, "Model directory (config.json, model.safetensors, vocab.txt)")->required();
+  app.add_option("--data", data_dir, "Folder holding the task's files (e.g. ../shared/data/glue/MRPC)");
+  app.add_option("--output", output, "Output folder")->required();
+  app.add_option("--predict", predict_file, "Unlabelled file to predict (same format as the task's test files)");
+  app.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
+  app.add_option("--epochs", epochs, "Shortcut for --set train.epochs=N (0: evaluate/predict only)");
+  app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
+  app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
+  CLI11_PARSE(app, argc, argv);
+
+  return electra::tools::guarded_main("electra-finetune", [&] {
+    if (epochs >= 0) overrides.push_back("train.epochs=" + std::to_string(epochs));
+    if (!precision.empty()) overrides.push_back("train.precision=" + precision);
+    if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
+    auto config = electra::FinetuneConfig::load(config_path, overrides);
+    const int used_threads = electra::configure_threads(config.train.threads);
+
+    // The vocabulary is checked against the model before any data is read or any training starts.
+    const auto model_config = electra::load_config(model_dir);
+    const auto tokenizer = electra::load_tokenizer(model_dir, model_config);
+    auto log = electra::logger("finetune");
+    log->info("model {}: {} layers, hidden {}, vocabulary {}; {} threads", model_dir, model_config.num_hidden_layers,
+              model_config.hidden_size, tokenizer.vocab().size(), used_threads);
+    // A fine-tuned directory knows its labels: evaluation or prediction needs no training file.
+    if (config.task.labels.empty() && config.task.type != electra::TaskType::glue) {
+      config.task.labels = electra::finetuned_labels(model_config);
+    }
+    const auto task = electra::make_task(config, tokenizer, data_dir, predict_file);
+
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output);
+    const auto result = finetuner.run(&g_stop);
+    if (!result.best.values.empty()) {
+      std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";
+    }
+    std::cout << "model: " << result.best_dir << "\n";
+    if (result.interrupted) {
+      std::cout << "interrupted after " << result.steps << " steps; the best model so far is kept\n";
+      return 130;
+    }
+    if (!predict_file.empty()) {
+      finetuner.write_predictions();
+      std::cout << "predictions: " << output << "\n";
+    }
+    return 0;
+  });
+}
