@@ -8,6 +8,7 @@
 #include "electra/data/pretraining_dataset.h"
 #include "electra/data/sentence_splitter.h"
 #include "electra/data/shard.h"
+#include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/io/state_dict.h"
 #include "electra/metrics/binary.h"
@@ -91,6 +92,21 @@ json to_json(const PretrainMetrics& m, bool with_disc) {
   return j;
 }
 
+// The masking and sampling randomness of one micro-batch slot at one step, as a pure function
+// of (seed, step, slot): results do not depend on how the slots of a global batch are spread
+// over ranks and accumulation steps (2 ranks x 1 micro-batch = 1 rank x 2), and a resumed run
+// draws exactly what an uninterrupted one would.
+torch::Generator slot_generator(uint64_t seed, int64_t step, int64_t slot) {
+  auto mix = [](uint64_t x) {  // splitmix64 finaliser
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+  };
+  return at::make_generator<at::CPUGeneratorImpl>(
+      mix(mix(mix(seed) ^ static_cast<uint64_t>(step)) ^ static_cast<uint64_t>(slot)));
+}
+
 std::string format_duration(double seconds) {
   const auto s = static_cast<int64_t>(seconds);
   char out[32];
@@ -126,7 +142,18 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(o.learning_rate));
   schedule_ = LinearSchedule{o.learning_rate, o.warmup_steps, config_.train.steps};
   cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed);
+  parameters_ = model_->parameters();
+  if (data_.distributed) {
+    const int64_t slots = data_.distributed->world_size() * config_.train.grad_accum_steps;
+    if (config_.train.batch_size % slots != 0) {
+      throw Error("train.batch_size " + std::to_string(config_.train.batch_size) + " must be a multiple of world size x " +
+                  "train.grad_accum_steps (" + std::to_string(slots) + ")");
+    }
+    data_.distributed->broadcast(*model_);  // every rank starts from rank 0's weights
+  }
 }
+
+bool Pretrainer::is_main() const { return !data_.distributed || data_.distributed->is_main(); }
 
 void Pretrainer::initialise_from_pretrained() {
   auto log = logger("train");
@@ -154,21 +181,31 @@ void Pretrainer::initialise_from_pretrained() {
 
 PretrainMetrics Pretrainer::train_step() {
   model_->train();
-  const int64_t micro_batch = config_.train.batch_size / config_.train.grad_accum_steps;
+  const int64_t accum = config_.train.grad_accum_steps;
+  const int64_t rank = data_.distributed ? data_.distributed->rank() : 0;
+  const int64_t world = data_.distributed ? data_.distributed->world_size() : 1;
+  const int64_t micro_batch = config_.train.batch_size / (world * accum);
+  // Every rank walks the same global order and takes its own slots of each global batch.
+  const auto global = cursor_->next(config_.train.batch_size);
   Accumulator acc;
   optimizer_->zero_grad();
-  for (int64_t micro = 0; micro < config_.train.grad_accum_steps; ++micro) {
-    const auto batch = collate(cursor_->next(micro_batch), data_.special.pad);
+  for (int64_t micro = 0; micro < accum; ++micro) {
+    const int64_t slot = rank * accum + micro;
+    const std::vector<TokenizedExample> examples(global.begin() + slot * micro_batch,
+                                                 global.begin() + (slot + 1) * micro_batch);
+    const auto batch = collate(examples, data_.special.pad);
+    auto rng = slot_generator(config_.train.seed, progress_.step, slot);
     ObjectiveOutput out;
     {
       AutocastScope autocast(config_.train.precision == Precision::bf16);
-      out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng_);
+      out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng);
     }
-    (out.loss / static_cast<double>(config_.train.grad_accum_steps)).backward();
+    (out.loss / static_cast<double>(accum)).backward();
     acc.add(out, batch.attention_mask.sum().item<int64_t>());
   }
+  if (data_.distributed) data_.distributed->average_gradients(parameters_);
   if (config_.optimizer.max_grad_norm > 0) {
-    torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optimizer.max_grad_norm);
+    torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
   }
   const double lr = schedule_(progress_.step);
   for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -176,7 +213,7 @@ PretrainMetrics Pretrainer::train_step() {
   ++progress_.step;
   progress_.epoch = cursor_->epoch();
   progress_.cursor = cursor_->cursor();
-  progress_.tokens_seen += acc.tokens;
+  progress_.tokens_seen += acc.tokens * world;
   return acc.metrics();
 }
 
@@ -255,8 +292,11 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     restore(latest);
     log->info("resumed from {} at step {}", latest, progress_.step);
   }
-  write_file_atomic((fs::path(t.output) / "config.json").string(), config_.to_json_string());
-  std::ofstream metrics_file((fs::path(t.output) / "metrics.jsonl").string(), std::ios::app);
+  std::ofstream metrics_file;  // only rank 0 writes; elsewhere the stream stays closed and ignores output
+  if (is_main()) {
+    write_file_atomic((fs::path(t.output) / "config.json").string(), config_.to_json_string());
+    metrics_file.open((fs::path(t.output) / "metrics.jsonl").string(), std::ios::app);
+  }
 
   int64_t params = 0;
   for (const auto& p : model_->parameters()) params += p.numel();
@@ -278,8 +318,10 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
 
     // Every "when" decision of the loop is here.
     const bool last = progress_.step == t.steps;
-    const bool stopping = (stop && stop->load()) ||
-                          (t.max_minutes > 0 && progress_.elapsed_seconds - elapsed_before >= t.max_minutes * 60.0);
+    bool stopping = (stop && stop->load()) ||
+                    (t.max_minutes > 0 && progress_.elapsed_seconds - elapsed_before >= t.max_minutes * 60.0);
+    // Ranks must agree on stopping, or the others would wait for collectives forever.
+    if (data_.distributed) stopping = data_.distributed->sum({stopping ? 1.0 : 0.0})[0] > 0;
     if (progress_.step % t.log_every == 0 || last || stopping) {
       const double window_seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double tokens_per_second = window_tokens / std::max(window_seconds, 1e-9);
@@ -299,7 +341,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
       window_start = Clock::now();
       window_tokens = 0;
     }
-    if (progress_.step % t.eval_every == 0 || last || stopping) {
+    if (is_main() && (progress_.step % t.eval_every == 0 || last || stopping)) {
       result.last_eval = evaluate();
       if (data_.eval) {
         json record = to_json(result.last_eval, model_->has_discriminator());
@@ -311,7 +353,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
                   result.last_eval.disc_precision, result.last_eval.disc_recall);
       }
     }
-    if (progress_.step % t.save_every == 0 || last || stopping) result.checkpoint = save();
+    if (is_main() && (progress_.step % t.save_every == 0 || last || stopping)) result.checkpoint = save();
     if (stopping) {
       out_of_time = !(stop && stop->load());
       result.interrupted = !out_of_time;
@@ -319,7 +361,8 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     }
   }
   result.steps = progress_.step;
-  export_models(result);
+  if (is_main()) export_models(result);
+  if (data_.distributed) data_.distributed->barrier();
   if (result.interrupted) {
     log->warn("stopped at step {}; continue with the same command and --resume", progress_.step);
   } else if (out_of_time) {

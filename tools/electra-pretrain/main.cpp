@@ -6,7 +6,9 @@
 #include <csignal>
 #include <iostream>
 
+#include "../common/launcher.h"
 #include "../common/tool_main.h"
+#include "electra/dist/distributed.h"
 #include "electra/data/pretraining_dataset.h"
 #include "electra/electra.h"
 #include "electra/tokenization/text_encoder.h"
@@ -21,10 +23,16 @@ extern "C" void request_stop(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<std::string> rank_args;
+  if (const int nproc = electra::tools::take_nproc_option(argc, argv, rank_args); nproc > 1) {
+    return electra::tools::launch_local_ranks(nproc, rank_args);
+  }
   CLI::App app{
       "Pre-trains ELECTRA (generator + discriminator, replaced token detection) or the MLM baseline on a\n"
       "data folder written by electra-prepare. Checkpoints go to <output>/checkpoints (resume with --resume);\n"
-      "Hugging Face-format models to <output>/discriminator and <output>/generator. Ctrl-C stops cleanly.",
+      "Hugging Face-format models to <output>/discriminator and <output>/generator. Ctrl-C stops cleanly.\n"
+      "Data parallel: torchrun --no-python --nproc-per-node N electra-pretrain ..., srun, or\n"
+      "--nproc-per-node N on one machine (Gloo on CPU; RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT or SLURM_*).",
       "electra-pretrain"};
   std::string config_path;
   std::vector<std::string> overrides;
@@ -44,6 +52,10 @@ int main(int argc, char** argv) {
   app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
   app.add_flag("--resume", resume, "Continue from the newest checkpoint in the output folder");
+  int nproc_unused = 0;
+  app.add_option("--nproc-per-node", nproc_unused, "Start N data-parallel ranks on this machine");
+  double rendezvous_seconds = 120;
+  app.add_option("--rendezvous-timeout", rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-pretrain", [&] {
@@ -57,6 +69,15 @@ int main(int argc, char** argv) {
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
     const int used_threads = electra::configure_threads(config.train.threads);
+    const auto env = electra::dist_env_from_environment();
+    std::shared_ptr<electra::Distributed> distributed;
+    if (env.world_size > 1) {
+      if (env.rank != 0) electra::set_log_enabled(false);  // only rank 0 logs
+      distributed = electra::Distributed::create(
+          env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)));
+      electra::logger("train")->info("data parallel: {} ranks (Gloo), rendezvous {}:{}", env.world_size,
+                                     env.master_addr, env.master_port);
+    }
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
     const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");
@@ -70,6 +91,7 @@ int main(int argc, char** argv) {
     inputs.max_seq_len = train.max_seq_len();
     inputs.vocab_path = train.vocab_path();
     inputs.lowercase = train.lowercase();
+    inputs.distributed = distributed;
     electra::logger("train")->info("data {}: {} train / {} eval examples, {}, {} threads", config.train.data,
                                    train.size(), eval.size(), encoder->describe(), used_threads);
 
@@ -77,6 +99,7 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, request_stop);
     electra::Pretrainer trainer(config, inputs);
     const auto result = trainer.run(resume, &g_stop);
+    if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
     std::cout << "steps: " << result.steps << "\n";
     if (inputs.eval) {
       std::cout << "held-out: mlm accuracy " << result.last_eval.mlm_accuracy << ", discriminator AUC "

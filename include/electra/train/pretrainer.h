@@ -24,6 +24,8 @@ struct PretrainMetrics {
   int64_t tokens = 0;  // real tokens in the batch(es)
 };
 
+class Distributed;
+
 struct PretrainData {
   const ExampleSource* train = nullptr;
   const ExampleSource* eval = nullptr;  // may be null: no evaluation
@@ -32,6 +34,9 @@ struct PretrainData {
   int64_t max_seq_len = 128;
   std::string vocab_path;  // copied into exported model directories
   bool lowercase = true;   // recorded in the exported tokenizer_config.json
+  // Data-parallel group (null or world size 1: one process). Rank r runs the micro-batch
+  // slots r*A .. r*A+A-1 of each global batch (A = grad_accum_steps); only rank 0 writes.
+  std::shared_ptr<Distributed> distributed;
 };
 
 struct PretrainResult {
@@ -63,6 +68,7 @@ class Pretrainer {
 
  private:
   void initialise_from_pretrained();
+  bool is_main() const;
 
   PretrainConfig config_;
   PretrainData data_;
@@ -70,7 +76,8 @@ class Pretrainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<double> group_lr_scale_;
   LinearSchedule schedule_;
-  torch::Generator rng_;
+  torch::Generator rng_;  // checkpointed with the run; masking uses slot_generator() (pretrainer.cpp)
+  std::vector<torch::Tensor> parameters_;
   std::unique_ptr<BatchCursor> cursor_;
   TrainingProgress progress_;
 };

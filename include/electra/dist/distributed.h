@@ -1,0 +1,79 @@
+#pragma once
+// Data-parallel communication: one process per device, every rank holds a full replica of the
+// model. Rank 0 hosts a TCP rendezvous; the collectives run on Gloo (CPU) or NCCL (CUDA, when
+// this library was compiled with USE_C10D_NCCL). A run of one process needs none of it: every
+// collective is then a no-op, so a training loop calls them unconditionally.
+//
+// Every rank must issue the same collectives in the same order with tensors of the same shapes
+// and dtypes (the usual data-parallel contract); a Distributed is not meant to be shared by threads.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace electra {
+
+struct DistEnv {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;  // rank on this machine: picks the CUDA device
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  // Network interface(s) Gloo binds to, comma-separated (GLOO_SOCKET_IFNAME); empty: the address
+  // the host name resolves to, or loopback when MASTER_ADDR is a loopback address.
+  std::string socket_interface;
+};
+
+// What the launcher says about this process: torchrun's RANK, WORLD_SIZE, LOCAL_RANK; else
+// Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID; else a single process. MASTER_ADDR,
+// MASTER_PORT and GLOO_SOCKET_IFNAME come from the environment when set. A malformed or
+// inconsistent value throws electra::Error naming the variable.
+DistEnv dist_env_from_environment();
+
+class Distributed {
+ public:
+  // world_size 1: no process group, every collective is a no-op. Otherwise every rank connects to
+  // the TCP store that rank 0 hosts at master_addr:master_port and builds the process group:
+  // ProcessGroupNCCL on cuda:local_rank when `cuda` and NCCL is compiled in, else ProcessGroupGloo
+  // (with `cuda` but no NCCL, Gloo with tensors staged through host memory, and a warning).
+  // `timeout` bounds the rendezvous and every later collective: a rank missing at start-up, a
+  // peer that died or one that stalls longer than that raises electra::Error instead of hanging.
+  static std::shared_ptr<Distributed> create(const DistEnv& env, std::chrono::milliseconds timeout,
+                                             bool cuda = false);
+  ~Distributed();
+  Distributed(const Distributed&) = delete;
+  Distributed& operator=(const Distributed&) = delete;
+
+  int rank() const;
+  int world_size() const;
+  int local_rank() const;
+  bool is_main() const { return rank() == 0; }
+
+  // Copies `root`'s parameters and buffers into every rank's module, in place (modules must
+  // have the same structure on every rank).
+  void broadcast(torch::nn::Module& module, int root = 0);
+
+  // Replaces each param's .grad by its mean over the ranks. Gradients are flattened into
+  // buckets of about `bucket_bytes` (one dtype per bucket, a larger tensor alone), one
+  // all-reduce per bucket. A param without a grad counts as a zero grad, so that every rank
+  // issues the same collectives; it receives the mean like the others.
+  void average_gradients(const std::vector<torch::Tensor>& params, std::size_t bucket_bytes = 25u << 20);
+
+  // Element-wise sum over the ranks (losses, token counts, metric numerators); every rank
+  // passes as many values and gets the same result.
+  std::vector<double> sum(const std::vector<double>& values);
+
+  // Returns once every rank has reached it.
+  void barrier();
+
+ private:
+  struct State;
+  explicit Distributed(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace electra

@@ -1,0 +1,76 @@
+#pragma once
+// --nproc-per-node N for one machine: the tool starts N copies of itself with the variables
+// torchrun would set (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), waits for them,
+// and stops the others as soon as one fails, so a dead rank never leaves the rest hanging.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace electra::tools {
+
+// Runs `argv` (minus the launcher's own option, already removed by the caller) as `nproc`
+// ranks; returns the first non-zero exit status, or 0.
+inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
+  const char* port_env = std::getenv("MASTER_PORT");
+  const std::string port = port_env ? port_env : std::to_string(29500 + std::random_device{}() % 2000);
+  std::vector<pid_t> children;
+  for (int rank = 0; rank < nproc; ++rank) {
+    const pid_t pid = fork();
+    if (pid < 0) {
+      std::cerr << "cannot start rank " << rank << "\n";
+      for (pid_t c : children) kill(c, SIGTERM);
+      return 1;
+    }
+    if (pid == 0) {
+      setenv("RANK", std::to_string(rank).c_str(), 1);
+      setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+      setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+      setenv("MASTER_ADDR", "127.0.0.1", 0);
+      setenv("MASTER_PORT", port.c_str(), 1);
+      std::vector<char*> cargs;
+      for (const auto& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
+      cargs.push_back(nullptr);
+      execv("/proc/self/exe", cargs.data());
+      _exit(127);
+    }
+    children.push_back(pid);
+  }
+  int result = 0;
+  for (size_t left = children.size(); left > 0; --left) {
+    int status = 0;
+    const pid_t done = wait(&status);
+    if (done < 0) break;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code != 0 && result == 0) {
+      result = code;
+      for (pid_t c : children) {
+        if (c != done) kill(c, SIGTERM);
+      }
+    }
+  }
+  return result;
+}
+
+// Removes "--nproc-per-node N" / "--nproc-per-node=N" from argv; returns N (0 when absent).
+inline int take_nproc_option(int argc, char** argv, std::vector<std::string>& rest) {
+  int n = 0;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--nproc-per-node" && i + 1 < argc) {
+      n = std::atoi(argv[++i]);
+    } else if (a.rfind("--nproc-per-node=", 0) == 0) {
+      n = std::atoi(a.c_str() + 17);
+    } else {
+      rest.push_back(a);
+    }
+  }
+  return n;
+}
+
+}  // namespace electra::tools
