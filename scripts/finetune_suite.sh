@@ -40,7 +40,8 @@ for spec in "$@"; do
       sst2) run "$name" "$model" sst2 sst2 "$data/glue/SST-2" --set train.max_train_examples=10000 --set train.epochs=2 ;;
       chunking) run "$name" "$model" chunking chunking "$data/conll2000" ;;
       squad1) run "$name" "$model" squad1 squad1 "$data/squad/v1.1" --set task.train_file=dev-v1.1.json \
-                --set task.train_articles=24 --set train.max_seq_length=256 --set train.epochs=2 ;;
+                --set task.train_articles=24 --set train.max_seq_length="${SQUAD_SEQ:-128}" --set squad.doc_stride=64 \
+                --set squad.max_query_length=32 --set train.epochs=2 ;;
       *) echo "unknown task $task" >&2; exit 2 ;;
     esac
   done

@@ -144,7 +144,8 @@ std::vector<Bucket> plan_buckets(const std::vector<torch::Tensor>& tensors, std:
 // Who this rank is and where it meets the others, for the messages.
 struct Context {
   DistEnv env;
-  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds timeout{0};             // joining the rendezvous
+  std::chrono::milliseconds collective_timeout{0};  // each collective afterwards
 
   std::string who() const {
     return "distributed rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size);
@@ -266,7 +267,7 @@ std::unique_ptr<Collectives> make_collectives(const Context& s, const c10::intru
     if (cuda) {
       c10::cuda::set_device(static_cast<c10::DeviceIndex>(s.env.local_rank));
       auto options = c10d::ProcessGroupNCCL::Options::create();
-      options->timeout = s.timeout;
+      options->timeout = s.collective_timeout;
       auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, s.env.rank, s.env.world_size, options);
       return std::make_unique<ProcessGroupCollectives<c10d::ProcessGroupNCCL>>(
           group, torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(s.env.local_rank)), true);
@@ -276,7 +277,7 @@ std::unique_ptr<Collectives> make_collectives(const Context& s, const c10::intru
     if (cuda && s.env.rank == 0) {
       logger("dist")->warn("libelectra was built without NCCL: CUDA gradients go through host memory and Gloo");
     }
-    auto options = c10d::ProcessGroupGloo::Options::create(s.timeout);
+    auto options = c10d::ProcessGroupGloo::Options::create(s.collective_timeout);
     options->devices = gloo_devices(s);
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, s.env.rank, s.env.world_size, options);
     return std::make_unique<ProcessGroupCollectives<c10d::ProcessGroupGloo>>(group, torch::Device(torch::kCPU), false);
@@ -310,12 +311,13 @@ struct Distributed::State {
       throw;
     } catch (const std::exception& e) {
       throw Error(ctx.who() + ": " + what + " failed: " + describe(e) + ". A peer may have died or stalled for more than " +
-                  std::to_string(ctx.timeout.count()) + " ms (the timeout); check the other ranks' output.");
+                  std::to_string(ctx.collective_timeout.count()) + " ms (the timeout); check the other ranks' output.");
     }
   }
 };
 
-std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono::milliseconds timeout, bool cuda) {
+std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono::milliseconds timeout, bool cuda,
+                                                 std::chrono::milliseconds collective_timeout) {
   if (env.world_size < 1) throw Error("distributed: world_size must be at least 1, not " + std::to_string(env.world_size));
   if (env.rank < 0 || env.rank >= env.world_size) {
     throw Error("distributed: rank " + std::to_string(env.rank) + " is outside [0, " + std::to_string(env.world_size) + ")");
@@ -324,6 +326,7 @@ std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono
   auto state = std::make_unique<State>();
   state->ctx.env = env;
   state->ctx.timeout = timeout;
+  state->ctx.collective_timeout = std::max(timeout, collective_timeout);
   if (env.world_size > 1) {
     if (env.master_port < 1 || env.master_port > 65535) {
       throw Error("distributed: master_port " + std::to_string(env.master_port) + " is not a TCP port (1-65535)");

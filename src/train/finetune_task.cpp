@@ -296,14 +296,22 @@ class TaggingTask : public FinetuneTask {
 
  private:
   // Features of `sentences`; word_index (when given) receives each token's word.
+  // A tag outside the label set is an error in training data; in evaluation data (CoNLL-2000's
+  // test file has I-LST, which its training file lacks) the word keeps its gold tag for
+  // scoring and is left out of the loss (-100), as conlleval would count it.
   std::vector<TaskFeature> encode(const std::vector<TaggedSentence>& sentences, const std::string& path,
                                   std::vector<std::vector<int32_t>>* word_index = nullptr) {
     std::vector<TaskFeature> out;
+    const bool training = word_index == nullptr;
     for (const auto& s : sentences) {
       std::vector<int64_t> ids;
       for (const auto& tag : s.tags) {
         auto it = std::find(labels_.begin(), labels_.end(), tag);
         if (it == labels_.end()) {
+          if (!training) {
+            ids.push_back(-100);
+            continue;
+          }
           throw file_error(path, "line " + std::to_string(s.line) + ": tag \"" + tag +
                                      "\" is not among the training tags (task.labels)");
         }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
@@ -84,9 +85,16 @@ std::vector<std::string> finetuned_labels(const ElectraConfig& config) {
   return labels;
 }
 
+bool Finetuner::is_main() const { return !distributed_ || distributed_->is_main(); }
+
 Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
-                     const WordPieceTokenizer& tokenizer, std::string output_dir)
-    : config_(std::move(config)), task_(task), tokenizer_(tokenizer), output_(std::move(output_dir)) {
+                     const WordPieceTokenizer& tokenizer, std::string output_dir,
+                     std::shared_ptr<Distributed> distributed)
+    : config_(std::move(config)),
+      task_(task),
+      tokenizer_(tokenizer),
+      output_(std::move(output_dir)),
+      distributed_(std::move(distributed)) {
   auto log = logger("finetune");
   model_config_ = load_config(model_dir);
   if (config_.train.max_seq_length > model_config_.max_position_embeddings) {
@@ -131,6 +139,7 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
   }
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
                                                      torch::optim::AdamWOptions(o.learning_rate));
+  if (distributed_) distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
 }
 
 std::vector<torch::Tensor> Finetuner::predict(Split split) {
@@ -173,7 +182,7 @@ void Finetuner::save_best(const TaskScores& scores, double epoch) {
 }
 
 void Finetuner::write_predictions() {
-  if (!task_.has(Split::predict)) return;
+  if (!task_.has(Split::predict) || !is_main()) return;
   const auto logits = predict(Split::predict);
   task_.write_predictions(Split::predict, logits, output_);
 }
@@ -181,8 +190,13 @@ void Finetuner::write_predictions() {
 FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
   auto log = logger("finetune");
   fs::create_directories(output_);
-  write_file_atomic((fs::path(output_) / "finetune_config.json").string(), config_.to_json_string());
-  std::ofstream metrics((fs::path(output_) / "metrics.jsonl").string(), std::ios::app);
+  std::ofstream metrics;  // rank 0 only; elsewhere the closed stream ignores output
+  if (is_main()) {
+    write_file_atomic((fs::path(output_) / "finetune_config.json").string(), config_.to_json_string());
+    metrics.open((fs::path(output_) / "metrics.jsonl").string(), std::ios::app);
+  }
+  const int64_t world = distributed_ ? distributed_->world_size() : 1;
+  const int64_t rank = distributed_ ? distributed_->rank() : 0;
 
   const auto& train = task_.features(Split::train);
   const auto batch_size = static_cast<size_t>(config_.train.batch_size);
@@ -200,6 +214,10 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
   int evaluations_without_gain = 0;
   auto evaluate = [&](double epoch) {
     if (!task_.has(Split::dev)) return;
+    if (!is_main()) {  // rank 0 scores; the others learn whether to stop from it
+      evaluations_without_gain = static_cast<int>(distributed_->sum({0.0})[0]);
+      return;
+    }
     const auto logits = predict(Split::dev);
     const auto scores = task_.score(Split::dev, logits);
     json line = {{"split", "dev"}, {"epoch", epoch}, {"step", result.steps}};
@@ -217,6 +235,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
     } else {
       ++evaluations_without_gain;
     }
+    if (distributed_) distributed_->sum({static_cast<double>(evaluations_without_gain)});
   };
 
   torch::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed);
@@ -228,29 +247,39 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
     const auto order = torch::randperm(static_cast<int64_t>(train.size()), rng, torch::kLong);
     const auto* o = order.data_ptr<int64_t>();
     for (size_t begin = 0; begin < train.size() && result.steps < total_steps; begin += batch_size) {
+      // This rank's share of the global batch (every rank draws the same order).
+      const size_t end = std::min(train.size(), begin + batch_size), global_rows = end - begin;
+      const size_t share_begin = begin + global_rows * static_cast<size_t>(rank) / static_cast<size_t>(world);
+      const size_t share_end = begin + global_rows * static_cast<size_t>(rank + 1) / static_cast<size_t>(world);
       std::vector<size_t> rows;
-      for (size_t i = begin; i < std::min(train.size(), begin + batch_size); ++i) rows.push_back(static_cast<size_t>(o[i]));
-      const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id());
-
+      for (size_t i = share_begin; i < share_end; ++i) rows.push_back(static_cast<size_t>(o[i]));
       const double lr = schedule(result.steps);
       for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
         static_cast<torch::optim::AdamWOptions&>(optimizer_->param_groups()[g].options()).lr(lr * lr_multipliers_[g]);
       }
       optimizer_->zero_grad();
-      torch::Tensor logits;
-      {
-        AutocastScope autocast(config_.train.precision == Precision::bf16);
-        logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+      double step_loss = 0;
+      if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
+        const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id());
+        torch::Tensor logits;
+        {
+          AutocastScope autocast(config_.train.precision == Precision::bf16);
+          logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+        }
+        auto loss = task_.loss(logits, batch);
+        step_loss = loss.item<double>();
+        // Scaled so that averaging over ranks gives the mean over the whole global batch, even
+        // when the last batch of an epoch does not split evenly.
+        (loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
       }
-      auto loss = task_.loss(logits, batch);
-      loss.backward();
+      if (distributed_) distributed_->average_gradients(model_->parameters());
       if (config_.optimizer.max_grad_norm > 0) {
         torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optimizer.max_grad_norm);
       }
       optimizer_->step();
       ++result.steps;
 
-      loss_sum += loss.item<double>();
+      loss_sum += step_loss;
       ++loss_count;
       examples_seen += static_cast<int64_t>(rows.size());
       if (result.steps % config_.train.log_every == 0 || result.steps == total_steps) {
@@ -265,7 +294,9 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
         loss_sum = 0;
         loss_count = 0;
       }
-      if (stop && stop->load()) {
+      bool stopping = stop && stop->load();
+      if (distributed_) stopping = distributed_->sum({stopping ? 1.0 : 0.0})[0] > 0;
+      if (stopping) {
         result.interrupted = true;
         break;
       }
@@ -279,12 +310,13 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
   }
   if (total_steps == 0) evaluate(0);  // evaluation (and prediction) only
   if (result.interrupted) log->warn("interrupted after {} steps", result.steps);
-  if (!have_best && !result.interrupted) {
+  if (!have_best && !result.interrupted && is_main()) {
     save_best({}, static_cast<double>(result.steps) / std::max<int64_t>(steps_per_epoch, 1));  // no dev set: keep the last
   }
-  if (have_best) {
+  if (distributed_) distributed_->barrier();  // rank 0 has written best/
+  if (task_.has(Split::dev) || result.steps > 0) {
     // Predictions come from the kept model, not the last epoch's.
-    load_weights(*model_, result.best_dir);
+    if (fs::exists(fs::path(result.best_dir) / "model.safetensors")) load_weights(*model_, result.best_dir);
   }
   return result;
 }

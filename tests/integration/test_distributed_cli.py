@@ -29,6 +29,46 @@ def check(condition, what):
         failures.append(what)
 
 
+def finetune(bin_dir, work):
+    """Fine-tuning: 2 ranks x half of each global batch == 1 process x the whole batch."""
+    import torch
+    import make_parity_fixtures as ref
+    vocab = ref.make_vocab(120)
+    c = ref.Cfg(len(vocab), 32, 32, 2, 2, 64, max_position_embeddings=64)
+    torch.manual_seed(0)
+    model = ref.ElectraForPreTraining(c)
+    state = {k: (v.float() * 0.1).contiguous() for k, v in ref.export_state(model).items()}
+    model_dir = os.path.join(work, "ft-model")
+    ref.write_model_dir(model_dir, c, "ElectraForPreTraining", state, vocab,
+                        config_extra={"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0})
+    data = os.path.join(work, "ft-data")
+    os.makedirs(data)
+    rng = random.Random(5)
+    words = [w for w in vocab if w.isalpha() and len(w) == 1]
+    for split, n in [("train.tsv", 37), ("dev.tsv", 10)]:  # 37: the last batch splits unevenly
+        with open(os.path.join(data, split), "w") as f:
+            f.write("sentence\tlabel\n")
+            for i in range(n):
+                f.write(" ".join(rng.choice(words) for _ in range(rng.randint(3, 9))) + f"\t{i % 2}\n")
+    config = os.path.join(HERE, "..", "..", "configs", "finetune", "custom-classification.json")
+    common = [os.path.join(bin_dir, "electra-finetune"), "--config", config, "--model", model_dir, "--data", data,
+              "--threads", "1", "--epochs", "2", "--set", "task.format=tsv", "--set", "task.quoting=false",
+              "--set", "task.text_a=sentence", "--set", "task.train_file=train.tsv", "--set", "task.dev_file=dev.tsv",
+              "--set", "train.batch_size=8", "--set", "optimizer.learning_rate=1e-3", "--set", "train.max_seq_length=64"]
+    env = dict(os.environ, MASTER_PORT=str(23000 + os.getpid() % 20000))
+    r2 = subprocess.run(common + ["--output", os.path.join(work, "ft-two"), "--nproc-per-node", "2"],
+                        capture_output=True, text=True, timeout=600, env=env)
+    r1 = subprocess.run(common + ["--output", os.path.join(work, "ft-one")], capture_output=True, text=True, timeout=600)
+    check(r2.returncode == 0 and r1.returncode == 0, f"fine-tuning runs finish ({r2.stderr[-1500:]} {r1.stderr[-400:]})")
+    if r2.returncode == 0 and r1.returncode == 0:
+        a, _ = read_safetensors(os.path.join(work, "ft-two", "best", "model.safetensors"))
+        b, _ = read_safetensors(os.path.join(work, "ft-one", "best", "model.safetensors"))
+        worst = max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
+        moved = max(float((a[k].double() - state[k].double()).abs().max()) for k in state if k in a)
+        check(worst <= 1e-5 and moved > 1e-4,
+              f"fine-tuning: 2 ranks == 1 process (max |diff| {worst:.2e}; weights moved {moved:.2e})")
+
+
 def main():
     bin_dir, vocab, config = sys.argv[1:4]
     tool = lambda name: os.path.join(bin_dir, name)  # noqa: E731
@@ -68,6 +108,8 @@ def main():
         changed = max(float(a[k].double().abs().max()) for k in a)
         check(set(a) == set(b) and worst <= 1e-5 and changed > 0,
               f"{part}: 2 ranks x batch 4 == 1 process x batch 8 (max |diff| {worst:.2e})")
+
+    finetune(bin_dir, work)
 
     # Rank 1 of 2 with no rank 0 anywhere: a clear error, not a hang.
     env = dict(os.environ, RANK="1", WORLD_SIZE="2", LOCAL_RANK="1", MASTER_ADDR="127.0.0.1",

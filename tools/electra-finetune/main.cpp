@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "../common/launcher.h"
 #include "../common/tool_main.h"
 #include "electra/electra.h"
 
@@ -18,11 +19,16 @@ extern "C" void request_stop(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<std::string> rank_args;
+  if (const int nproc = electra::tools::take_nproc_option(argc, argv, rank_args); nproc > 1) {
+    return electra::tools::launch_local_ranks(nproc, rank_args);
+  }
   CLI::App app{
       "Fine-tunes an ELECTRA model (a discriminator from electra-pretrain or any Hugging Face ELECTRA\n"
       "directory with model.safetensors) on one task. Evaluates on dev after each epoch, keeps the best\n"
       "model in <output>/best (loadable by transformers) with its dev predictions, and writes\n"
-      "<output>/metrics.jsonl. --predict FILE writes predictions for unlabelled data with the best model.",
+      "<output>/metrics.jsonl. --predict FILE writes predictions for unlabelled data with the best model.\n"
+      "Data parallel: --nproc-per-node N, torchrun --no-python, or srun (Gloo on CPU).",
       "electra-finetune"};
   std::string config_path, model_dir, data_dir, output, predict_file, precision;
   std::vector<std::string> overrides;
@@ -39,6 +45,10 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs, "Shortcut for --set train.epochs=N (0: evaluate/predict only)");
   app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
+  int nproc_unused = 0;
+  app.add_option("--nproc-per-node", nproc_unused, "Start N data-parallel ranks on this machine");
+  double rendezvous_seconds = 120;
+  app.add_option("--rendezvous-timeout", rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-finetune", [&] {
@@ -47,6 +57,15 @@ int main(int argc, char** argv) {
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const int used_threads = electra::configure_threads(config.train.threads);
+    const auto env = electra::dist_env_from_environment();
+    std::shared_ptr<electra::Distributed> distributed;
+    if (env.world_size > 1) {
+      if (env.rank != 0) electra::set_log_enabled(false);  // only rank 0 logs
+      distributed = electra::Distributed::create(
+          env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)));
+      electra::logger("finetune")->info("data parallel: {} ranks, rendezvous {}:{}", env.world_size, env.master_addr,
+                                        env.master_port);
+    }
 
     // The vocabulary is checked against the model before any data is read or any training starts.
     const auto model_config = electra::load_config(model_dir);
@@ -62,8 +81,9 @@ int main(int argc, char** argv) {
 
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
-    electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output);
+    electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output, distributed);
     const auto result = finetuner.run(&g_stop);
+    if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
     if (!result.best.values.empty()) {
       std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";
     }

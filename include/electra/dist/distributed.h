@@ -42,8 +42,11 @@ class Distributed {
   // (with `cuda` but no NCCL, Gloo with tensors staged through host memory, and a warning).
   // `timeout` bounds the rendezvous and every later collective: a rank missing at start-up, a
   // peer that died or one that stalls longer than that raises electra::Error instead of hanging.
+  // `timeout` bounds joining; `collective_timeout` (at least `timeout`) bounds each later
+  // collective, long enough for rank 0 to evaluate and write a checkpoint while the others wait.
   static std::shared_ptr<Distributed> create(const DistEnv& env, std::chrono::milliseconds timeout,
-                                             bool cuda = false);
+                                             bool cuda = false,
+                                             std::chrono::milliseconds collective_timeout = std::chrono::minutes(30));
   ~Distributed();
   Distributed(const Distributed&) = delete;
   Distributed& operator=(const Distributed&) = delete;

@@ -29,13 +29,18 @@ struct FinetuneResult {
 // empty for a pre-trained (discriminator/generator) directory.
 std::vector<std::string> finetuned_labels(const ElectraConfig& config);
 
+class Distributed;
+
 class Finetuner {
  public:
   // Loads <model_dir> (config.json, model.safetensors) into a task model. A discriminator or
   // generator directory gets a fresh head; a directory fine-tuned for the same head and label
   // count keeps its head. train.random_init keeps the architecture but not the weights.
+  // With `distributed` (world size > 1), each rank trains on its share of every global batch
+  // and gradients are averaged; rank 0 evaluates and writes.
   Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
-            const WordPieceTokenizer& tokenizer, std::string output_dir);
+            const WordPieceTokenizer& tokenizer, std::string output_dir,
+            std::shared_ptr<Distributed> distributed = nullptr);
 
   // Trains, evaluating on dev after every epoch; writes metrics.jsonl, the best model and its
   // dev predictions under the output folder. Stops early when *stop becomes true.
@@ -59,6 +64,8 @@ class Finetuner {
   TaskModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<double> lr_multipliers_;  // one per parameter group
+  std::shared_ptr<Distributed> distributed_;
+  bool is_main() const;
 };
 
 }  // namespace electra
