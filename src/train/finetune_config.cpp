@@ -76,20 +76,7 @@ void FinetuneConfig::validate() const {
 
 FinetuneConfig FinetuneConfig::from_json_string(const std::string& text, const std::string& source,
                                                 const std::vector<std::string>& overrides) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(source + ": invalid JSON: " + e.what());
-  }
-  if (!root.is_object()) throw Error(source + ": expected a JSON object at the top level");
-  for (const auto& o : overrides) apply_override(root, o);
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    static const char* known[] = {"task", "optimizer", "train", "squad", "comment"};
-    if (std::find(std::begin(known), std::end(known), it.key()) == std::end(known)) {
-      throw Error(source + ": unknown section \"" + it.key() + "\" (expected task, optimizer, train, squad)");
-    }
-  }
+  const json root = parse_config_root(text, source, overrides, {"task", "optimizer", "train", "squad"});
   FinetuneConfig c;
   const json empty = json::object();
   auto section = [&](const char* name) -> const json& { return root.contains(name) ? root[name] : empty; };
@@ -157,11 +144,7 @@ FinetuneConfig FinetuneConfig::from_json_string(const std::string& text, const s
     r.read("null_threshold", s.null_threshold);
     r.reject_unknown();
   }
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    throw Error(source + ": " + e.what());
-  }
+  validate_config(c, source);
   return c;
 }
 

@@ -86,14 +86,7 @@ void PretrainConfig::validate() const {
 
 PretrainConfig PretrainConfig::from_json_string(const std::string& text, const std::string& source,
                                                 const std::vector<std::string>& overrides) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(source + ": invalid JSON: " + e.what());
-  }
-  if (!root.is_object()) throw Error(source + ": expected a JSON object at the top level");
-  for (const auto& o : overrides) apply_override(root, o);
+  json root = parse_config_root(text, source, overrides, {"model", "objective", "optimizer", "train"});
 
   PretrainConfig c;
   for (auto it = root.begin(); it != root.end(); ++it) {
@@ -174,11 +167,7 @@ PretrainConfig PretrainConfig::from_json_string(const std::string& text, const s
     r.read("init_generator", t.init_generator);
     r.reject_unknown();
   }
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    throw Error(source + ": " + e.what());
-  }
+  validate_config(c, source);
   return c;
 }
 

@@ -121,4 +121,35 @@ inline void apply_override(json& root, const std::string& assignment) {
   }
 }
 
+// The top level of a config file: parsed, overrides applied, only `sections` (and "comment")
+// allowed. Errors name `source`.
+inline json parse_config_root(const std::string& text, const std::string& source,
+                              const std::vector<std::string>& overrides, const std::vector<std::string>& sections) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(source + ": invalid JSON: " + e.what());
+  }
+  if (!root.is_object()) throw Error(source + ": expected a JSON object at the top level");
+  for (const auto& o : overrides) apply_override(root, o);
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (it.key() == "comment" || std::find(sections.begin(), sections.end(), it.key()) != sections.end()) continue;
+    std::string expected;
+    for (const auto& name : sections) expected += (expected.empty() ? "" : ", ") + name;
+    throw Error(source + ": unknown section \"" + it.key() + "\" (expected " + expected + ")");
+  }
+  return root;
+}
+
+// Runs validate() and prefixes its error with the config's source.
+template <typename Config>
+void validate_config(const Config& config, const std::string& source) {
+  try {
+    config.validate();
+  } catch (const Error& e) {
+    throw Error(source + ": " + e.what());
+  }
+}
+
 }  // namespace electra

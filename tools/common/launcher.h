@@ -6,11 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <iostream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "electra/dist/distributed.h"
+#include "electra/util/logging.h"
 
 namespace electra::tools {
 
@@ -71,6 +78,24 @@ inline int take_nproc_option(int argc, char** argv, std::vector<std::string>& re
     }
   }
   return n;
+}
+
+// The options every data-parallel tool takes; *rendezvous_seconds gets the join timeout.
+inline void add_distributed_options(CLI::App& app, double* rendezvous_seconds) {
+  static int nproc_unused = 0;  // handled by take_nproc_option before parsing; listed for --help
+  app.add_option("--nproc-per-node", nproc_unused, "Start N data-parallel ranks on this machine");
+  app.add_option("--rendezvous-timeout", *rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
+}
+
+// Joins the data-parallel group the environment describes (torchrun or Slurm variables);
+// null for a single process. Ranks other than 0 stop logging.
+inline std::shared_ptr<Distributed> start_distributed(const std::string& log_tag, double rendezvous_seconds) {
+  const auto env = dist_env_from_environment();
+  if (env.world_size <= 1) return nullptr;
+  if (env.rank != 0) set_log_enabled(false);
+  auto group = Distributed::create(env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)));
+  logger(log_tag)->info("data parallel: {} ranks, rendezvous {}:{}", env.world_size, env.master_addr, env.master_port);
+  return group;
 }
 
 }  // namespace electra::tools

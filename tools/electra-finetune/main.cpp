@@ -45,10 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs, "Shortcut for --set train.epochs=N (0: evaluate/predict only)");
   app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
-  int nproc_unused = 0;
-  app.add_option("--nproc-per-node", nproc_unused, "Start N data-parallel ranks on this machine");
   double rendezvous_seconds = 120;
-  app.add_option("--rendezvous-timeout", rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
+  electra::tools::add_distributed_options(app, &rendezvous_seconds);
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-finetune", [&] {
@@ -57,15 +55,7 @@ int main(int argc, char** argv) {
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const int used_threads = electra::configure_threads(config.train.threads);
-    const auto env = electra::dist_env_from_environment();
-    std::shared_ptr<electra::Distributed> distributed;
-    if (env.world_size > 1) {
-      if (env.rank != 0) electra::set_log_enabled(false);  // only rank 0 logs
-      distributed = electra::Distributed::create(
-          env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)));
-      electra::logger("finetune")->info("data parallel: {} ranks, rendezvous {}:{}", env.world_size, env.master_addr,
-                                        env.master_port);
-    }
+    const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds);
 
     // The vocabulary is checked against the model before any data is read or any training starts.
     const auto model_config = electra::load_config(model_dir);

@@ -8,7 +8,6 @@
 
 #include "../common/launcher.h"
 #include "../common/tool_main.h"
-#include "electra/dist/distributed.h"
 #include "electra/data/pretraining_dataset.h"
 #include "electra/electra.h"
 #include "electra/tokenization/text_encoder.h"
@@ -52,10 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
   app.add_flag("--resume", resume, "Continue from the newest checkpoint in the output folder");
-  int nproc_unused = 0;
-  app.add_option("--nproc-per-node", nproc_unused, "Start N data-parallel ranks on this machine");
   double rendezvous_seconds = 120;
-  app.add_option("--rendezvous-timeout", rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
+  electra::tools::add_distributed_options(app, &rendezvous_seconds);
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-pretrain", [&] {
@@ -69,15 +66,7 @@ int main(int argc, char** argv) {
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
     const int used_threads = electra::configure_threads(config.train.threads);
-    const auto env = electra::dist_env_from_environment();
-    std::shared_ptr<electra::Distributed> distributed;
-    if (env.world_size > 1) {
-      if (env.rank != 0) electra::set_log_enabled(false);  // only rank 0 logs
-      distributed = electra::Distributed::create(
-          env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)));
-      electra::logger("train")->info("data parallel: {} ranks (Gloo), rendezvous {}:{}", env.world_size,
-                                     env.master_addr, env.master_port);
-    }
+    const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
     const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");
