@@ -45,7 +45,7 @@ std::vector<fs::path> complete_checkpoints(const std::string& root) {
 }  // namespace
 
 std::string save_checkpoint(const std::string& root, const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                            torch::Generator& data_rng, const CheckpointContents& contents, int keep) {
+                            const CheckpointContents& contents, int keep) {
   const fs::path final_dir = fs::path(root) / step_name(contents.progress.step);
   const fs::path tmp_dir = fs::path(root) / (step_name(contents.progress.step) + ".tmp");
   std::error_code ec;
@@ -55,7 +55,7 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
 
   save_safetensors((tmp_dir / "model.safetensors").string(), named_tensors(model));
   torch::save(optimizer, (tmp_dir / "optimizer.pt").string());
-  NamedTensors rng = {{"data", data_rng.get_state()}, {"global", at::detail::getDefaultCPUGenerator().get_state()}};
+  NamedTensors rng = {{"global", at::detail::getDefaultCPUGenerator().get_state()}};
   save_safetensors((tmp_dir / "rng.safetensors").string(), rng);
   const auto& p = contents.progress;
   json state = {{"format_version", kCheckpointFormatVersion},
@@ -81,8 +81,7 @@ std::string latest_checkpoint(const std::string& root) {
   return all.empty() ? "" : all.back().string();
 }
 
-CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                                   torch::Generator& data_rng) {
+CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
   const std::string state_path = (fs::path(dir) / "trainer_state.json").string();
   json state;
   try {
@@ -115,7 +114,6 @@ CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& mo
     throw file_error(optimizer_path, std::string("cannot read optimizer state: ") + e.what_without_backtrace());
   }
   SafetensorsFile rng((fs::path(dir) / "rng.safetensors").string());
-  data_rng.set_state(rng.load("data"));
   auto global = at::detail::getDefaultCPUGenerator();  // a handle; the state is shared
   global.set_state(rng.load("global"));
   return c;

@@ -242,14 +242,7 @@ class TaggingTask : public FinetuneTask {
     if (!predict_file.empty()) {
       ConllOptions words_only = options;
       words_only.require_tags = false;  // prediction input may hold the words only
-      predict_sentences_ = read_conll(predict_file, words_only);
-      // Gold tags, when the file has them, are written beside the predictions; unknown ones are dropped.
-      for (auto& s : predict_sentences_) {
-        const bool known = std::all_of(s.tags.begin(), s.tags.end(), [&](const std::string& tag) {
-          return std::find(labels_.begin(), labels_.end(), tag) != labels_.end();
-        });
-        if (!known) s.tags.clear();
-      }
+      predict_sentences_ = read_conll(predict_file, words_only);  // gold tags, if any, are written beside
       predict_ = encode(predict_sentences_, predict_file, &predict_words_);
     }
   }

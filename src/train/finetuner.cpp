@@ -139,6 +139,7 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
   }
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
                                                      torch::optim::AdamWOptions(o.learning_rate));
+  parameters_ = model_->parameters();
   if (distributed_) distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
 }
 
@@ -272,9 +273,9 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
         // when the last batch of an epoch does not split evenly.
         (loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
       }
-      if (distributed_) distributed_->average_gradients(model_->parameters());
+      if (distributed_) distributed_->average_gradients(parameters_);
       if (config_.optimizer.max_grad_norm > 0) {
-        torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optimizer.max_grad_norm);
+        torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
       }
       optimizer_->step();
       ++result.steps;

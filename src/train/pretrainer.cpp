@@ -118,7 +118,7 @@ std::string format_duration(double seconds) {
 }  // namespace
 
 Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
-    : config_(std::move(config)), data_(data), rng_(at::make_generator<at::CPUGeneratorImpl>(config_.train.seed)) {
+    : config_(std::move(config)), data_(data) {
   if (!data_.train) throw Error("pre-training needs training data");
   config_.model.discriminator.vocab_size = data_.vocab_size;
   config_.model.discriminator.max_position_embeddings =
@@ -241,12 +241,12 @@ PretrainMetrics Pretrainer::evaluate() {
 
 std::string Pretrainer::save() {
   CheckpointContents contents{progress_, config_.to_json_string()};
-  return save_checkpoint((fs::path(config_.train.output) / "checkpoints").string(), *model_, *optimizer_, rng_, contents,
+  return save_checkpoint((fs::path(config_.train.output) / "checkpoints").string(), *model_, *optimizer_, contents,
                          config_.train.keep_checkpoints);
 }
 
 void Pretrainer::restore(const std::string& dir) {
-  const auto contents = load_checkpoint(dir, *model_, *optimizer_, rng_);
+  const auto contents = load_checkpoint(dir, *model_, *optimizer_);
   // The model tensors already had to match; the objective and data order must too.
   const auto saved = json::parse(contents.config_json), now = json::parse(config_.to_json_string());
   for (const char* key : {"objective", "model"}) {

@@ -2,6 +2,8 @@
 // The one place where tools turn exceptions into an error line and an exit code.
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -18,6 +20,14 @@
 #endif
 
 namespace electra::tools {
+
+// Set by SIGINT/SIGTERM once install_stop_handlers() ran: long runs finish their step and stop.
+inline std::atomic<bool> stop_requested{false};
+extern "C" inline void request_stop(int) { stop_requested.store(true); }
+inline void install_stop_handlers() {
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+}
 
 // Exit codes: 0 success, 1 error in the input or the run, 2 bad command line.
 template <typename Fn>

@@ -2,21 +2,11 @@
 // (GLUE, the user's own classification/regression/tagging files, SQuAD 1.1/2.0, CoNLL chunking).
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 
 #include "../common/launcher.h"
 #include "../common/tool_main.h"
 #include "electra/electra.h"
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void request_stop(int) { g_stop.store(true); }
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> rank_args;
@@ -69,10 +59,9 @@ int main(int argc, char** argv) {
     }
     const auto task = electra::make_task(config, tokenizer, data_dir, predict_file);
 
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
+    electra::tools::install_stop_handlers();
     electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output, distributed);
-    const auto result = finetuner.run(&g_stop);
+    const auto result = finetuner.run(&electra::tools::stop_requested);
     if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
     if (!result.best.values.empty()) {
       std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";

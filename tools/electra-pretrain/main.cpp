@@ -2,8 +2,6 @@
 // electra-prepare, then exports both as Hugging Face model directories.
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 
 #include "../common/launcher.h"
@@ -12,14 +10,6 @@
 #include "electra/electra.h"
 #include "electra/tokenization/text_encoder.h"
 #include "electra/train/pretrainer.h"
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void request_stop(int) { g_stop.store(true); }
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> rank_args;
@@ -84,10 +74,9 @@ int main(int argc, char** argv) {
     electra::logger("train")->info("data {}: {} train / {} eval examples, {}, {} threads", config.train.data,
                                    train.size(), eval.size(), encoder->describe(), used_threads);
 
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
+    electra::tools::install_stop_handlers();
     electra::Pretrainer trainer(config, inputs);
-    const auto result = trainer.run(resume, &g_stop);
+    const auto result = trainer.run(resume, &electra::tools::stop_requested);
     if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
     std::cout << "steps: " << result.steps << "\n";
     if (inputs.eval) {

@@ -28,14 +28,13 @@ struct CheckpointContents {
 
 // Writes <root>/step-<step>/ and removes all but the newest `keep` checkpoints.
 std::string save_checkpoint(const std::string& root, const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                             torch::Generator& data_rng, const CheckpointContents& contents, int keep);
+                             const CheckpointContents& contents, int keep);
 
 // The newest complete checkpoint under root, or "" when there is none.
 std::string latest_checkpoint(const std::string& root);
 
-// Restores model tensors, optimizer state and both RNG streams (the data stream and the
-// global one dropout uses); returns the progress and config recorded in it.
-CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                                   torch::Generator& data_rng);
+// Restores model tensors, optimizer state and the global RNG (dropout's; masking streams are
+// derived from seed, step and slot); returns the progress and config recorded in it.
+CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
 
 }  // namespace electra

@@ -64,6 +64,7 @@ class Finetuner {
   TaskModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<double> lr_multipliers_;  // one per parameter group
+  std::vector<torch::Tensor> parameters_;
   std::shared_ptr<Distributed> distributed_;
   bool is_main() const;
 };

@@ -76,7 +76,6 @@ class Pretrainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<double> group_lr_scale_;
   LinearSchedule schedule_;
-  torch::Generator rng_;  // checkpointed with the run; masking uses slot_generator() (pretrainer.cpp)
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<BatchCursor> cursor_;
   TrainingProgress progress_;
