@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Baseline for the pre-training throughput benchmark: one ELECTRA step written in eager
 PyTorch the way Hugging Face users write it (generator logits over every position,
-ignore_index for unmasked tokens), with the same sizes, masking rule, loss weights,
-optimizer and clipping as electra-pretrain.
+ignore_index for unmasked tokens), with the same sizes, dropout (0.1, HF's places), masking
+rule, loss weights, optimizer and clipping as electra-pretrain.
 
 Prints one JSON line: {"tokens_per_second": ..., "seconds_per_step": ..., ...}.
 Usage: bench_pretrain_torch.py --size small --batch 32 --seq 128 --steps 10 --threads 2 [--bf16]
@@ -45,8 +45,9 @@ def main():
         torch.nn.LayerNorm.forward = lambda self, x: plain(self, x.float())
     torch.manual_seed(0)
     E, H, L, heads, ffn, gh = SIZES[a.size]
-    dc = ref.Cfg(a.vocab, E, H, L, heads, ffn, max_position_embeddings=max(512, a.seq))
-    gc = ref.Cfg(a.vocab, E, gh, L, max(1, gh // 64), 4 * gh, max_position_embeddings=max(512, a.seq))
+    dc = ref.Cfg(a.vocab, E, H, L, heads, ffn, max_position_embeddings=max(512, a.seq), dropout=0.1)
+    gc = ref.Cfg(a.vocab, E, gh, L, max(1, gh // 64), 4 * gh, max_position_embeddings=max(512, a.seq),
+                 dropout=0.1)
     disc, gen = ref.ElectraForPreTraining(dc), ref.ElectraForMaskedLM(gc)
     gen.electra.embeddings = disc.electra.embeddings  # shared embeddings, as in the paper
     gen.generator_lm_head.weight = disc.electra.embeddings.word_embeddings.weight

@@ -2,7 +2,8 @@
 """Parity fixtures for libelectra's Hugging Face ELECTRA compatibility tests.
 
 A plain torch.nn re-implementation of Hugging Face's ELECTRA (ElectraModel, ElectraForPreTraining,
-ElectraForMaskedLM) in eval mode (dropout is the identity and is left out), with HF's exact
+ElectraForMaskedLM), dropout in HF's places (Cfg.dropout, 0 by default: the fixtures are eval-mode
+outputs; the throughput baseline trains with 0.1), with HF's exact
 parameter names and module registration order. Written from the architecture description in
 docs/electra-reference.md sections 1 and 5; no transformers / safetensors packages needed.
 
@@ -47,6 +48,7 @@ class Cfg:
     max_position_embeddings: int = 512
     type_vocab_size: int = 2
     layer_norm_eps: float = 1e-12
+    dropout: float = 0.0  # hidden and attention-probability dropout
 
 
 class Embeddings(nn.Module):
@@ -56,13 +58,14 @@ class Embeddings(nn.Module):
         self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.embedding_size, **fk)
         self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.embedding_size, **fk)
         self.LayerNorm = nn.LayerNorm(c.embedding_size, eps=c.layer_norm_eps, **fk)
+        self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, input_ids, token_type_ids):
         seq = input_ids.shape[1]
         pos = torch.arange(seq, device=input_ids.device).unsqueeze(0)
         x = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
              + self.position_embeddings(pos))
-        return self.LayerNorm(x)
+        return self.dropout(self.LayerNorm(x))
 
 
 class SelfAttention(nn.Module):
@@ -74,6 +77,7 @@ class SelfAttention(nn.Module):
         self.query = nn.Linear(c.hidden_size, c.hidden_size, **fk)
         self.key = nn.Linear(c.hidden_size, c.hidden_size, **fk)
         self.value = nn.Linear(c.hidden_size, c.hidden_size, **fk)
+        self.dropout = nn.Dropout(c.dropout)
 
     def _split(self, x):
         b, s, _ = x.shape
@@ -83,7 +87,7 @@ class SelfAttention(nn.Module):
         q, k, v = self._split(self.query(x)), self._split(self.key(x)), self._split(self.value(x))
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_dim)
         scores = scores + ext_mask  # [B, 1, 1, S] additive key mask
-        probs = torch.softmax(scores, dim=-1)
+        probs = self.dropout(torch.softmax(scores, dim=-1))
         ctx = torch.matmul(probs, v).transpose(1, 2).contiguous()
         return ctx.view(x.shape[0], x.shape[1], -1)
 
@@ -93,9 +97,10 @@ class SelfOutput(nn.Module):
         super().__init__()
         self.dense = nn.Linear(c.hidden_size, c.hidden_size, **fk)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps, **fk)
+        self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, h, residual):
-        return self.LayerNorm(self.dense(h) + residual)
+        return self.LayerNorm(self.dropout(self.dense(h)) + residual)
 
 
 class Attention(nn.Module):
@@ -122,9 +127,10 @@ class Output(nn.Module):
         super().__init__()
         self.dense = nn.Linear(c.intermediate_size, c.hidden_size, **fk)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps, **fk)
+        self.dropout = nn.Dropout(c.dropout)
 
     def forward(self, h, residual):
-        return self.LayerNorm(self.dense(h) + residual)
+        return self.LayerNorm(self.dropout(self.dense(h)) + residual)
 
 
 class Layer(nn.Module):

@@ -36,21 +36,24 @@ void set_log_level(spdlog::level::level_enum level) {
 
 void set_log_enabled(bool enabled) { set_log_level(enabled ? spdlog::level::info : spdlog::level::off); }
 
-int configure_threads(int requested) {
+int configure_threads(int requested, MatmulBackend backend) {
   int threads = requested;
   if (threads <= 0) {
     if (const char* env = std::getenv("OMP_NUM_THREADS")) threads = std::atoi(env);
   }
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
-  // OpenBLAS (Debian LibTorch's fp32 BLAS) starts its own thread pool on top of LibTorch's
-  // OpenMP threads; the two oversubscribe the cores. Measured on 2 cores, fine-tuning a tiny
-  // model in fp32: 15 examples/s with both pools, 31 with OpenBLAS on one thread. Respect an
-  // explicit OPENBLAS_NUM_THREADS.
+  // OpenBLAS starts its own thread pool beside LibTorch's OpenMP threads. Measured on 2 cores,
+  // pre-training `small` in fp32 (tokens/s): 652 with OpenBLAS on one thread, 920 on two with
+  // OpenMP waiting passively (tune_cpu_runtime). In bf16 the matmuls run in oneDNN and the
+  // OpenBLAS pool only competes: 1872 with one thread, 1573 with two.
   if (!std::getenv("OPENBLAS_NUM_THREADS")) {
     using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set(backend == MatmulBackend::openblas_fp32 ? threads : 1);
+    }
   }
+  keep_freed_memory_in_heap();
   return threads;
 }
 

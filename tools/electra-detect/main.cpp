@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-detect", [&] {
-    electra::configure_threads(threads);
+    electra::tune_cpu_runtime(argv, electra::MatmulBackend::openblas_fp32);
+    electra::configure_threads(threads, electra::MatmulBackend::openblas_fp32);
     if (mode == "auto") {
       const auto kind = electra::model_kind(electra::load_config(model_dir));
       mode = kind == electra::ModelKind::generator ? "fill" : "detect";

@@ -44,7 +44,10 @@ int main(int argc, char** argv) {
     if (!precision.empty()) overrides.push_back("train.precision=" + precision);
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
     auto config = electra::FinetuneConfig::load(config_path, overrides);
-    const int used_threads = electra::configure_threads(config.train.threads);
+    const auto backend = config.train.precision == electra::Precision::fp32 ? electra::MatmulBackend::openblas_fp32
+                                                                            : electra::MatmulBackend::onednn_bf16;
+    electra::tune_cpu_runtime(argv, backend);
+    const int used_threads = electra::configure_threads(config.train.threads, backend);
     const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds);
 
     // The vocabulary is checked against the model before any data is read or any training starts.

@@ -55,7 +55,10 @@ int main(int argc, char** argv) {
     auto config = electra::PretrainConfig::load(config_path, overrides);
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
-    const int used_threads = electra::configure_threads(config.train.threads);
+    const auto backend = config.train.precision == electra::Precision::fp32 ? electra::MatmulBackend::openblas_fp32
+                                                                            : electra::MatmulBackend::onednn_bf16;
+    electra::tune_cpu_runtime(argv, backend);
+    const int used_threads = electra::configure_threads(config.train.threads, backend);
     const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
