@@ -1,6 +1,7 @@
 #include "electra/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
@@ -42,6 +43,11 @@ std::vector<fs::path> complete_checkpoints(const std::string& root) {
   return out;
 }
 
+torch::Device model_device(const torch::nn::Module& model) {
+  const auto params = model.parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
 }  // namespace
 
 std::string save_checkpoint(const std::string& root, const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
@@ -56,6 +62,8 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
   save_safetensors((tmp_dir / "model.safetensors").string(), named_tensors(model));
   torch::save(optimizer, (tmp_dir / "optimizer.pt").string());
   NamedTensors rng = {{"global", at::detail::getDefaultCPUGenerator().get_state()}};
+  const auto device = model_device(model);
+  if (device.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device).get_state());
   save_safetensors((tmp_dir / "rng.safetensors").string(), rng);
   const auto& p = contents.progress;
   json state = {{"format_version", kCheckpointFormatVersion},
@@ -64,6 +72,8 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
                 {"cursor", p.cursor},
                 {"tokens_seen", p.tokens_seen},
                 {"elapsed_seconds", p.elapsed_seconds},
+                {"loss_scale", p.loss_scale},
+                {"world_size", p.world_size},
                 {"config", json::parse(contents.config_json)}};
   write_file_atomic((tmp_dir / "trainer_state.json").string(), state.dump(2) + "\n");
 
@@ -101,6 +111,8 @@ CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& mo
     c.progress.cursor = state.at("cursor").get<int64_t>();
     c.progress.tokens_seen = state.at("tokens_seen").get<int64_t>();
     c.progress.elapsed_seconds = state.at("elapsed_seconds").get<double>();
+    c.progress.loss_scale = state.value("loss_scale", 0.0);
+    c.progress.world_size = state.value("world_size", int64_t{1});
     c.config_json = state.at("config").dump();
   } catch (const json::exception& e) {
     throw file_error(state_path, std::string("corrupt trainer state: ") + e.what());
@@ -109,13 +121,18 @@ CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& mo
   load_state_dict(model, weights);
   const std::string optimizer_path = (fs::path(dir) / "optimizer.pt").string();
   try {
-    torch::load(optimizer, optimizer_path);
+    torch::load(optimizer, optimizer_path, model_device(model));
   } catch (const c10::Error& e) {
     throw file_error(optimizer_path, std::string("cannot read optimizer state: ") + e.what_without_backtrace());
   }
   SafetensorsFile rng((fs::path(dir) / "rng.safetensors").string());
   auto global = at::detail::getDefaultCPUGenerator();  // a handle; the state is shared
   global.set_state(rng.load("global"));
+  const auto device = model_device(model);
+  if (device.is_cuda() && rng.contains("cuda")) {
+    auto cuda = at::globalContext().defaultGenerator(device);
+    cuda.set_state(rng.load("cuda"));
+  }
   return c;
 }
 

@@ -127,6 +127,7 @@ FinetuneConfig FinetuneConfig::from_json_string(const std::string& text, const s
     r.read("seed", t.seed);
     r.read_enum<Precision>("precision", t.precision, parse_precision);
     r.read("threads", t.threads);
+    r.read("device", t.device);
     r.read("log_every", t.log_every);
     r.read("early_stopping_patience", t.early_stopping_patience);
     r.read("max_train_examples", t.max_train_examples);
@@ -186,6 +187,7 @@ std::string FinetuneConfig::to_json_string() const {
                 {"seed", r.seed},
                 {"precision", electra::to_string(r.precision)},
                 {"threads", r.threads},
+                {"device", r.device},
                 {"log_every", r.log_every},
                 {"early_stopping_patience", r.early_stopping_patience},
                 {"max_train_examples", r.max_train_examples},

@@ -10,6 +10,7 @@
 
 #include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
+#include "electra/util/device.h"
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
 #include "electra/util/logging.h"
@@ -101,6 +102,11 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
     throw Error("train.max_seq_length " + std::to_string(config_.train.max_seq_length) + " exceeds " + model_dir +
                 "/config.json max_position_embeddings " + std::to_string(model_config_.max_position_embeddings));
   }
+  device_ = resolve_device(config_.train.device, distributed_ ? distributed_->local_rank() : 0);
+  if (config_.train.precision == Precision::fp16 && !device_.is_cuda()) {
+    throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
+  }
+  scaler_ = LossScaler(config_.train.precision == Precision::fp16);
   torch::manual_seed(config_.train.seed);
   model_ = TaskModel(model_config_, task_.head(), task_.num_labels());
   if (config_.train.random_init) {
@@ -122,6 +128,7 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
               to_string(task_.head()));
   }
   model_config_ = task_config(model_config_, task_);
+  model_->to(device_);  // before the optimizer sees the parameters
 
   // One parameter group per (layer depth, decay or not): lr * layer_decay^(L+2-depth).
   const auto& o = config_.optimizer;
@@ -153,11 +160,11 @@ std::vector<torch::Tensor> Finetuner::predict(Split split) {
   for (size_t begin = 0; begin < features.size(); begin += batch_size) {
     std::vector<size_t> rows;
     for (size_t i = begin; i < std::min(features.size(), begin + batch_size); ++i) rows.push_back(i);
-    const auto batch = collate(features, rows, task_.head(), task_.regression(), tokenizer_.pad_id());
+    const auto batch = collate(features, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(device_);
     torch::Tensor logits;
     {
-      AutocastScope autocast(config_.train.precision == Precision::bf16);
-      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(torch::kFloat);
+      AutocastScope autocast(config_.train.precision, device_);
+      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(torch::kCPU, torch::kFloat);
     }
     for (size_t b = 0; b < rows.size(); ++b) {
       auto row = logits[static_cast<int64_t>(b)];
@@ -261,23 +268,27 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
       optimizer_->zero_grad();
       double step_loss = 0;
       if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
-        const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id());
+        const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(device_);
         torch::Tensor logits;
         {
-          AutocastScope autocast(config_.train.precision == Precision::bf16);
+          AutocastScope autocast(config_.train.precision, device_);
           logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
         }
         auto loss = task_.loss(logits, batch);
         step_loss = loss.item<double>();
         // Scaled so that averaging over ranks gives the mean over the whole global batch, even
         // when the last batch of an epoch does not split evenly.
-        (loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
+        scaler_.scaled(loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
       }
       if (distributed_) distributed_->average_gradients(parameters_);
-      if (config_.optimizer.max_grad_norm > 0) {
-        torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
+      const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
+      if (finite) {
+        if (config_.optimizer.max_grad_norm > 0) {
+          torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
+        }
+        optimizer_->step();
       }
-      optimizer_->step();
+      scaler_.update(finite);
       ++result.steps;
 
       loss_sum += step_loss;

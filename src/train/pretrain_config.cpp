@@ -35,10 +35,18 @@ ElectraConfig size_preset(const std::string& name) {
 Precision parse_precision(const std::string& name) {
   if (name == "fp32") return Precision::fp32;
   if (name == "bf16") return Precision::bf16;
-  throw Error("unknown precision \"" + name + "\" (expected fp32 or bf16)");
+  if (name == "fp16") return Precision::fp16;
+  throw Error("unknown precision \"" + name + "\" (expected fp32, bf16 or fp16)");
 }
 
-std::string to_string(Precision p) { return p == Precision::fp32 ? "fp32" : "bf16"; }
+std::string to_string(Precision p) {
+  switch (p) {
+    case Precision::fp32: return "fp32";
+    case Precision::bf16: return "bf16";
+    case Precision::fp16: return "fp16";
+  }
+  return "fp32";
+}
 
 ElectraConfig PretrainConfig::generator_config() const {
   if (objective == Objective::mlm) return model.discriminator;  // the baseline trains a full-size MLM
@@ -157,6 +165,7 @@ PretrainConfig PretrainConfig::from_json_string(const std::string& text, const s
     r.read("seed", t.seed);
     r.read_enum<Precision>("precision", t.precision, parse_precision);
     r.read("threads", t.threads);
+    r.read("device", t.device);
     r.read("max_minutes", t.max_minutes);
     r.read("log_every", t.log_every);
     r.read("eval_every", t.eval_every);
@@ -213,6 +222,7 @@ std::string PretrainConfig::to_json_string() const {
                 {"seed", t.seed},
                 {"precision", to_string(t.precision)},
                 {"threads", t.threads},
+                {"device", t.device},
                 {"max_minutes", t.max_minutes},
                 {"log_every", t.log_every},
                 {"eval_every", t.eval_every},

@@ -13,6 +13,7 @@
 #include "electra/io/model_dir.h"
 #include "electra/io/state_dict.h"
 #include "electra/metrics/binary.h"
+#include "electra/util/device.h"
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
 #include "electra/util/logging.h"
@@ -47,8 +48,8 @@ struct Accumulator {
     sampled_correct += out.sampled_correct;
     tokens += real_tokens;
     if (!out.disc_scores.defined()) return;
-    auto s = out.disc_scores.to(torch::kFloat).contiguous();
-    auto l = out.disc_labels.to(torch::kFloat).contiguous();
+    auto s = out.disc_scores.to(torch::kCPU, torch::kFloat).contiguous();
+    auto l = out.disc_labels.to(torch::kCPU, torch::kFloat).contiguous();
     const float* sp = s.data_ptr<float>();
     const float* lp = l.data_ptr<float>();
     for (int64_t i = 0; i < s.numel(); ++i) {
@@ -96,15 +97,14 @@ json to_json(const PretrainMetrics& m, bool with_disc) {
 // of (seed, step, slot): results do not depend on how the slots of a global batch are spread
 // over ranks and accumulation steps (2 ranks x 1 micro-batch = 1 rank x 2), and a resumed run
 // draws exactly what an uninterrupted one would.
-torch::Generator slot_generator(uint64_t seed, int64_t step, int64_t slot) {
+torch::Generator slot_generator(const torch::Device& device, uint64_t seed, int64_t step, int64_t slot) {
   auto mix = [](uint64_t x) {  // splitmix64 finaliser
     x += 0x9E3779B97F4A7C15ULL;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
     return x ^ (x >> 31);
   };
-  return at::make_generator<at::CPUGeneratorImpl>(
-      mix(mix(mix(seed) ^ static_cast<uint64_t>(step)) ^ static_cast<uint64_t>(slot)));
+  return seeded_generator(device, mix(mix(mix(seed) ^ static_cast<uint64_t>(step)) ^ static_cast<uint64_t>(slot)));
 }
 
 std::string format_duration(double seconds) {
@@ -125,9 +125,15 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
       std::max(config_.model.discriminator.max_position_embeddings, data_.max_seq_len);
   config_.model.discriminator.pad_token_id = data_.special.pad;
   config_.validate();
+  device_ = resolve_device(config_.train.device, data_.distributed ? data_.distributed->local_rank() : 0);
+  if (config_.train.precision == Precision::fp16 && !device_.is_cuda()) {
+    throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
+  }
+  scaler_ = LossScaler(config_.train.precision == Precision::fp16);
   torch::manual_seed(config_.train.seed);
   model_ = ElectraPretrainingModel(config_.model.discriminator, config_.generator_config(), config_.objective);
   if (!config_.train.init_discriminator.empty() || !config_.train.init_generator.empty()) initialise_from_pretrained();
+  model_->to(device_);  // before the optimizer sees the parameters
 
   std::vector<torch::Tensor> with_decay, without_decay;
   for (const auto& p : model_->named_parameters()) (applies_weight_decay(p.key()) ? with_decay : without_decay).push_back(p.value());
@@ -150,6 +156,7 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
                   "train.grad_accum_steps (" + std::to_string(slots) + ")");
     }
     data_.distributed->broadcast(*model_);  // every rank starts from rank 0's weights
+    progress_.world_size = data_.distributed->world_size();
   }
 }
 
@@ -193,23 +200,28 @@ PretrainMetrics Pretrainer::train_step() {
     const int64_t slot = rank * accum + micro;
     const std::vector<TokenizedExample> examples(global.begin() + slot * micro_batch,
                                                  global.begin() + (slot + 1) * micro_batch);
-    const auto batch = collate(examples, data_.special.pad);
-    auto rng = slot_generator(config_.train.seed, progress_.step, slot);
+    const auto batch = collate(examples, data_.special.pad).to(device_);
+    auto rng = slot_generator(device_, config_.train.seed, progress_.step, slot);
     ObjectiveOutput out;
     {
-      AutocastScope autocast(config_.train.precision == Precision::bf16);
+      AutocastScope autocast(config_.train.precision, device_);
       out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng);
     }
-    (out.loss / static_cast<double>(accum)).backward();
+    scaler_.scaled(out.loss / static_cast<double>(accum)).backward();
     acc.add(out, batch.attention_mask.sum().item<int64_t>());
   }
   if (data_.distributed) data_.distributed->average_gradients(parameters_);
-  if (config_.optimizer.max_grad_norm > 0) {
-    torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
+  const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
+  if (finite) {
+    if (config_.optimizer.max_grad_norm > 0) {
+      torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
+    }
+    const double lr = schedule_(progress_.step);
+    for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    optimizer_->step();
   }
-  const double lr = schedule_(progress_.step);
-  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-  optimizer_->step();
+  scaler_.update(finite);
+  progress_.loss_scale = scaler_.enabled() ? scaler_.scale() : 0.0;
   ++progress_.step;
   progress_.epoch = cursor_->epoch();
   progress_.cursor = cursor_->cursor();
@@ -222,7 +234,7 @@ PretrainMetrics Pretrainer::evaluate() {
   torch::NoGradGuard no_grad;
   model_->eval();
   // Its own masking stream, reset every time: every evaluation sees the same masks.
-  auto eval_rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed + 7919);
+  auto eval_rng = seeded_generator(device_, config_.train.seed + 7919);
   Accumulator acc;
   acc.keep_scores = true;
   const int64_t bs = config_.train.batch_size / config_.train.grad_accum_steps;
@@ -230,8 +242,8 @@ PretrainMetrics Pretrainer::evaluate() {
   for (int64_t start = 0; start < n; start += bs) {
     std::vector<TokenizedExample> examples;
     for (int64_t i = start; i < std::min(n, start + bs); ++i) examples.push_back(data_.eval->get(i));
-    const auto batch = collate(examples, data_.special.pad);
-    AutocastScope autocast(config_.train.precision == Precision::bf16);
+    const auto batch = collate(examples, data_.special.pad).to(device_);
+    AutocastScope autocast(config_.train.precision, device_);
     acc.add(compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, eval_rng),
             batch.attention_mask.sum().item<int64_t>());
   }
@@ -259,7 +271,22 @@ void Pretrainer::restore(const std::string& dir) {
       saved.at("train").at("batch_size") != now.at("train").at("batch_size")) {
     throw file_error(dir, "train.seed and train.batch_size must match the checkpoint to continue exactly");
   }
+  // Masking streams belong to micro-batch slots (rank x accumulation step): the same number of
+  // slots continues exactly, whatever mix of ranks and accumulation provides them.
+  const int64_t world = data_.distributed ? data_.distributed->world_size() : 1;
+  const int64_t saved_slots = contents.progress.world_size * saved.at("train").value("grad_accum_steps", int64_t{1});
+  if (saved_slots != world * config_.train.grad_accum_steps) {
+    throw file_error(dir, "written by " + std::to_string(contents.progress.world_size) + " rank(s) x " +
+                              std::to_string(saved_slots / contents.progress.world_size) +
+                              " accumulation step(s); this run has " + std::to_string(world) + " x " +
+                              std::to_string(config_.train.grad_accum_steps) +
+                              ". Resume with ranks x train.grad_accum_steps = " + std::to_string(saved_slots) +
+                              " (for example --set train.grad_accum_steps=" +
+                              std::to_string(std::max<int64_t>(1, saved_slots / world)) + ")");
+  }
   progress_ = contents.progress;
+  progress_.world_size = world;
+  scaler_.set_scale(progress_.loss_scale);
   cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed, progress_.epoch, progress_.cursor);
 }
 

@@ -109,6 +109,30 @@ def main():
         check(set(a) == set(b) and worst <= 1e-5 and changed > 0,
               f"{part}: 2 ranks x batch 4 == 1 process x batch 8 (max |diff| {worst:.2e})")
 
+    # Resume with a different world size: the masking streams belong to micro-batch slots, so one
+    # process with 2 accumulation steps continues the 2-rank run exactly; 1 x 1 is refused clearly.
+    r = subprocess.run(common + ["--output", two, "--resume", "--set", "train.steps=6"], capture_output=True, text=True,
+                       timeout=600)
+    last = (r.stderr.strip().splitlines() or [""])[-1]
+    check(r.returncode == 1 and "train.grad_accum_steps=2" in last and "Traceback" not in r.stderr,
+          f"resume with other slots refused clearly ({last})")
+    for out in [two, one]:
+        r = subprocess.run(common + ["--output", out, "--resume", "--set", "train.steps=6", "--set", "train.grad_accum_steps=2"],
+                           capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0 and "resumed from" in r.stderr, f"resume {os.path.basename(out)} {r.stderr[-400:]}")
+    a, _ = read_safetensors(os.path.join(two, "discriminator", "model.safetensors"))
+    b, _ = read_safetensors(os.path.join(one, "discriminator", "model.safetensors"))
+    worst = max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
+    check(worst <= 1e-5, f"2 ranks + resumed by 1 process == 1 process throughout (max |diff| {worst:.2e})")
+
+    # A GPU asked of a LibTorch without CUDA (or a machine without a GPU): one clear line.
+    r = subprocess.run(common + ["--output", os.path.join(work, "gpu"), "--device", "cuda:0"],
+                       capture_output=True, text=True, timeout=120)
+    last = (r.stderr.strip().splitlines() or [""])[-1]
+    if "cuda" in last:
+        check(r.returncode == 1 and "Traceback" not in r.stderr and ("without CUDA" in last or "GPU" in last),
+              f"--device cuda without a GPU: clear error ({last})")
+
     finetune(bin_dir, work)
 
     # Rank 1 of 2 with no rank 0 anywhere: a clear error, not a hang.

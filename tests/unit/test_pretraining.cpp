@@ -3,6 +3,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "electra/metrics/binary.h"
@@ -11,6 +12,8 @@
 #include "electra/train/objective.h"
 #include "electra/train/pretrainer.h"
 #include "electra/train/schedule.h"
+#include "electra/util/device.h"
+#include "electra/util/error.h"
 #include "electra/io/model_dir.h"
 #include "electra/io/safetensors.h"
 #include <cstdlib>
@@ -411,4 +414,57 @@ TEST(Pretrainer, Bf16LossTracksFp32AndWeightsStayFp32) {
   const SafetensorsFile weights((std::filesystem::path(checkpoint) / "model.safetensors").string());
   ASSERT_FALSE(weights.entries().empty());
   for (const auto& e : weights.entries()) EXPECT_EQ(e.dtype, "F32") << e.name;
+}
+
+TEST(Device, ResolvesSpecsAndRefusesWhatIsNotThere) {
+  EXPECT_TRUE(electra::resolve_device("cpu").is_cpu());
+  EXPECT_EQ(electra::resolve_device("auto").is_cuda(), torch::cuda::is_available());
+  EXPECT_THROW(electra::resolve_device("gpu"), electra::Error);
+  EXPECT_THROW(electra::resolve_device("cuda:x"), electra::Error);
+  if (!torch::cuda::is_available()) {
+    try {
+      electra::resolve_device("cuda:0");
+      FAIL() << "cuda:0 resolved without a GPU";
+    } catch (const electra::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("cuda:0"), std::string::npos) << e.what();
+    }
+  }
+  // Same seed, same draws; the generator does not touch the global one.
+  auto a = electra::seeded_generator(torch::Device(torch::kCPU), 7);
+  auto b = electra::seeded_generator(torch::Device(torch::kCPU), 7);
+  EXPECT_TRUE(torch::equal(torch::rand({5}, a), torch::rand({5}, b)));
+}
+
+TEST(LossScaler, ScalesUnscalesSkipsOverflowAndGrows) {
+  electra::LossScaler scaler(true, /*initial_scale=*/1024.0, /*growth_interval=*/2);
+  auto w = torch::ones({3}, torch::requires_grad());
+  scaler.scaled((w * 2.0).sum()).backward();
+  EXPECT_NEAR(w.grad()[0].item<double>(), 2048.0, 1e-9);
+  EXPECT_TRUE(scaler.unscale({w}));
+  EXPECT_NEAR(w.grad()[0].item<double>(), 2.0, 1e-9);  // the true gradient
+  scaler.update(true);
+  EXPECT_EQ(scaler.scale(), 1024.0);
+  scaler.update(true);
+  EXPECT_EQ(scaler.scale(), 2048.0);  // two clean steps: doubled
+
+  w.mutable_grad().fill_(std::numeric_limits<float>::infinity());
+  EXPECT_FALSE(scaler.unscale({w}));
+  scaler.update(false);
+  EXPECT_EQ(scaler.scale(), 1024.0);  // overflow: halved (and the caller skipped the step)
+  w.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());
+  EXPECT_FALSE(scaler.unscale({w}));
+
+  electra::LossScaler off(false);
+  auto loss = torch::tensor(3.0);
+  EXPECT_EQ(off.scaled(loss).item<double>(), 3.0);
+  EXPECT_TRUE(off.unscale({w}));  // disabled: never skips
+}
+
+TEST(PretrainConfigTest, PrecisionNamesRoundTrip) {
+  for (auto p : {electra::Precision::fp32, electra::Precision::bf16, electra::Precision::fp16}) {
+    EXPECT_EQ(electra::parse_precision(electra::to_string(p)), p);
+  }
+  EXPECT_THROW(electra::parse_precision("fp8"), electra::Error);
+  EXPECT_EQ(electra::parse_precision("fp16"), electra::Precision::fp16);
+  EXPECT_EQ(electra::to_string(electra::Precision::fp16), "fp16");
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "electra/util/device.h"
 #include "electra/dist/distributed.h"
 #include "electra/util/logging.h"
 
@@ -89,11 +90,15 @@ inline void add_distributed_options(CLI::App& app, double* rendezvous_seconds) {
 
 // Joins the data-parallel group the environment describes (torchrun or Slurm variables);
 // null for a single process. Ranks other than 0 stop logging.
-inline std::shared_ptr<Distributed> start_distributed(const std::string& log_tag, double rendezvous_seconds) {
+// `device_spec` (train.device) decides the backend: NCCL when it resolves to a GPU, else Gloo.
+inline std::shared_ptr<Distributed> start_distributed(const std::string& log_tag, double rendezvous_seconds,
+                                                      const std::string& device_spec) {
   const auto env = dist_env_from_environment();
   if (env.world_size <= 1) return nullptr;
   if (env.rank != 0) set_log_enabled(false);
-  auto group = Distributed::create(env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)));
+  const bool cuda = resolve_device(device_spec, env.local_rank).is_cuda();
+  auto group =
+      Distributed::create(env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)), cuda);
   logger(log_tag)->info("data parallel: {} ranks, rendezvous {}:{}", env.world_size, env.master_addr, env.master_port);
   return group;
 }

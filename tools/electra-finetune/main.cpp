@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       "<output>/metrics.jsonl. --predict FILE writes predictions for unlabelled data with the best model.\n"
       "Data parallel: --nproc-per-node N, torchrun --no-python, or srun (Gloo on CPU).",
       "electra-finetune"};
-  std::string config_path, model_dir, data_dir, output, predict_file, precision;
+  std::string config_path, model_dir, data_dir, output, predict_file, precision, device;
   std::vector<std::string> overrides;
   double epochs = -1;
   int threads = -1;
@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
   app.add_option("--predict", predict_file, "Unlabelled file to predict (same format as the task's test files)");
   app.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
   app.add_option("--epochs", epochs, "Shortcut for --set train.epochs=N (0: evaluate/predict only)");
-  app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
+  app.add_option("--precision", precision, "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, CUDA)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
   double rendezvous_seconds = 120;
   electra::tools::add_distributed_options(app, &rendezvous_seconds);
@@ -43,12 +45,13 @@ int main(int argc, char** argv) {
     if (epochs >= 0) overrides.push_back("train.epochs=" + std::to_string(epochs));
     if (!precision.empty()) overrides.push_back("train.precision=" + precision);
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
+    if (!device.empty()) overrides.push_back("train.device=\"" + device + "\"");
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const auto backend = config.train.precision == electra::Precision::fp32 ? electra::MatmulBackend::openblas_fp32
                                                                             : electra::MatmulBackend::onednn_bf16;
     electra::tune_cpu_runtime(argv, backend);
     const int used_threads = electra::configure_threads(config.train.threads, backend);
-    const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds);
+    const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds, config.train.device);
 
     // The vocabulary is checked against the model before any data is read or any training starts.
     const auto model_config = electra::load_config(model_dir);

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
       "electra-pretrain"};
   std::string config_path;
   std::vector<std::string> overrides;
-  std::string data, output, precision;
+  std::string data, output, precision, device;
   int64_t steps = 0;
   double max_minutes = -1;
   int threads = -1;
@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "Shortcut for --set train.output=DIR");
   app.add_option("--steps", steps, "Shortcut for --set train.steps=N");
   app.add_option("--max-minutes", max_minutes, "Stop after this much training time (checkpoint, export)");
-  app.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
+  app.add_option("--precision", precision, "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, CUDA)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
   app.add_flag("--resume", resume, "Continue from the newest checkpoint in the output folder");
   double rendezvous_seconds = 120;
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     if (max_minutes >= 0) overrides.push_back("train.max_minutes=" + std::to_string(max_minutes));
     if (!precision.empty()) overrides.push_back("train.precision=" + precision);
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
+    if (!device.empty()) overrides.push_back("train.device=\"" + device + "\"");
     auto config = electra::PretrainConfig::load(config_path, overrides);
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
@@ -59,7 +62,7 @@ int main(int argc, char** argv) {
                                                                             : electra::MatmulBackend::onednn_bf16;
     electra::tune_cpu_runtime(argv, backend);
     const int used_threads = electra::configure_threads(config.train.threads, backend);
-    const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds);
+    const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds, config.train.device);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
     const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");

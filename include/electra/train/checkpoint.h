@@ -19,6 +19,8 @@ struct TrainingProgress {
   int64_t cursor = 0;       // examples of this epoch's order already consumed
   int64_t tokens_seen = 0;  // real tokens trained on
   double elapsed_seconds = 0.0;
+  double loss_scale = 0.0;  // fp16's dynamic loss scale; 0 when not used
+  int64_t world_size = 1;   // data-parallel ranks that wrote it (resume needs the same)
 };
 
 struct CheckpointContents {
@@ -33,8 +35,10 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
 // The newest complete checkpoint under root, or "" when there is none.
 std::string latest_checkpoint(const std::string& root);
 
-// Restores model tensors, optimizer state and the global RNG (dropout's; masking streams are
-// derived from seed, step and slot); returns the progress and config recorded in it.
+// Restores model tensors, optimizer state and the global RNGs (dropout's: the CPU's, and the
+// GPU's when the model is on one; masking streams are derived from seed, step and slot); returns
+// the progress and config recorded in it. Tensors go to the model's device wherever they were
+// saved, so a checkpoint written on a GPU resumes on the CPU and back.
 CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
 
 }  // namespace electra

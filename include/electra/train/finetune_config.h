@@ -56,6 +56,7 @@ struct FinetuneTrain {
   int64_t max_seq_length = 128;
   uint64_t seed = 42;
   Precision precision = Precision::fp32;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (resolve_device)
   int threads = 0;
   int64_t log_every = 20;
   int early_stopping_patience = 0;  // > 0: stop after this many evaluations without improvement

@@ -31,6 +31,12 @@ struct TaskFeature {
 struct TaskBatch {
   torch::Tensor input_ids, attention_mask, token_type_ids;  // [B, S], S = longest member
   torch::Tensor labels;  // [B] long | [B] float | [B, S] long | [B, 2] long (start, end)
+
+  TaskBatch to(const torch::Device& device) const {
+    if (input_ids.device() == device) return *this;
+    return {input_ids.to(device), attention_mask.to(device), token_type_ids.to(device),
+            labels.defined() ? labels.to(device) : labels};
+  }
 };
 
 // Pads `rows` of `features` to their longest member (dynamic padding).

@@ -11,6 +11,7 @@
 
 #include "electra/models/task_models.h"
 #include "electra/tokenization/wordpiece.h"
+#include "electra/train/loss_scaler.h"
 #include "electra/train/finetune_config.h"
 #include "electra/train/finetune_task.h"
 #include "electra/train/schedule.h"
@@ -66,6 +67,8 @@ class Finetuner {
   std::vector<double> lr_multipliers_;  // one per parameter group
   std::vector<torch::Tensor> parameters_;
   std::shared_ptr<Distributed> distributed_;
+  torch::Device device_{torch::kCPU};
+  LossScaler scaler_{false};
   bool is_main() const;
 };
 

@@ -18,6 +18,11 @@ struct PretrainingBatch {
   torch::Tensor input_ids;       // [B, S] int64
   torch::Tensor attention_mask;  // [B, S] int64, 1 = token
   torch::Tensor token_type_ids;  // [B, S] int64
+
+  PretrainingBatch to(const torch::Device& device) const {
+    if (input_ids.device() == device) return *this;
+    return {input_ids.to(device), attention_mask.to(device), token_type_ids.to(device)};
+  }
 };
 
 // Everything one step computes: the loss to back-propagate and detached statistics.

@@ -12,7 +12,9 @@
 
 namespace electra {
 
-enum class Precision { fp32, bf16 };
+// bf16: autocast on CPU or CUDA. fp16: autocast with dynamic loss scaling, CUDA only. Weights,
+// optimizer state and checkpoints stay fp32 in every mode.
+enum class Precision { fp32, bf16, fp16 };
 Precision parse_precision(const std::string& name);
 std::string to_string(Precision precision);
 
@@ -42,6 +44,7 @@ struct TrainSection {
   int64_t grad_accum_steps = 1;
   uint64_t seed = 42;
   Precision precision = Precision::fp32;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (resolve_device)
   int threads = 0;           // 0: OMP_NUM_THREADS or every core
   double max_minutes = 0.0;  // > 0: stop (with a checkpoint) after this much wall time
   int64_t log_every = 100;

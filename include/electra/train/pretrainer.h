@@ -11,6 +11,7 @@
 #include "electra/models/pretraining_model.h"
 #include "electra/train/batching.h"
 #include "electra/train/checkpoint.h"
+#include "electra/train/loss_scaler.h"
 #include "electra/train/pretrain_config.h"
 #include "electra/train/schedule.h"
 
@@ -65,6 +66,7 @@ class Pretrainer {
   ElectraPretrainingModel& model() { return model_; }
   const TrainingProgress& progress() const { return progress_; }
   const PretrainConfig& config() const { return config_; }
+  const torch::Device& device() const { return device_; }
 
  private:
   void initialise_from_pretrained();
@@ -79,6 +81,8 @@ class Pretrainer {
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<BatchCursor> cursor_;
   TrainingProgress progress_;
+  torch::Device device_{torch::kCPU};
+  LossScaler scaler_{false};
 };
 
 }  // namespace electra
