@@ -2,7 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
+
 #include <algorithm>
+#include <functional>
+#include <mutex>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -64,7 +69,9 @@ std::string describe(const std::exception& e) {
 class Collectives {
  public:
   virtual ~Collectives() = default;
-  virtual void all_reduce_sum(torch::Tensor& flat) = 0;  // in place
+  void all_reduce_sum(torch::Tensor& flat) { all_reduce_sum_async(flat)(); }  // in place
+  // Starts an in-place sum; the returned function waits for it.
+  virtual std::function<void()> all_reduce_sum_async(torch::Tensor& flat) = 0;
   virtual void broadcast(torch::Tensor& flat, int root) = 0;
   virtual void barrier() = 0;
   // Where flattened buffers live for this backend.
@@ -79,11 +86,12 @@ class ProcessGroupCollectives final : public Collectives {
   ProcessGroupCollectives(c10::intrusive_ptr<ProcessGroup> group, torch::Device device, bool barrier_by_all_reduce)
       : group_(std::move(group)), device_(device), barrier_by_all_reduce_(barrier_by_all_reduce) {}
 
-  void all_reduce_sum(torch::Tensor& flat) override {
+  std::function<void()> all_reduce_sum_async(torch::Tensor& flat) override {
     std::vector<torch::Tensor> tensors{flat};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::SUM;
-    group_->allreduce(tensors, options)->wait();
+    auto work = group_->allreduce(tensors, options);
+    return [work] { work->wait(); };
   }
 
   void broadcast(torch::Tensor& flat, int root) override {
@@ -423,5 +431,132 @@ void Distributed::barrier() {
   if (!state_->comm) return;
   state_->run("barrier", [&] { state_->comm->barrier(); });
 }
+
+struct GradientReducer::Impl {
+  std::shared_ptr<Distributed> dist;
+  std::vector<torch::Tensor> params;
+  std::vector<Bucket> buckets;                  // members index `params`, in launch order
+  std::vector<std::size_t> bucket_of;           // param -> bucket
+  std::vector<std::size_t> pending;             // per bucket: gradients not complete yet
+  std::vector<char> done;                       // per param: its gradient is complete
+  std::vector<torch::Tensor> flat;              // per bucket, on the collective's device
+  std::vector<std::function<void()>> waits;     // per started bucket
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // keeps the hooked nodes alive
+  std::size_t next = 0, started_early = 0;
+  bool armed = false;
+  std::mutex mutex;
+
+  void start(std::size_t b) {
+    const Bucket& bucket = buckets[b];
+    const torch::Device device = dist->state_->comm->device();
+    std::vector<torch::Tensor> pieces;
+    for (std::size_t i : bucket.members) {
+      const auto& grad = params[i].grad();
+      pieces.push_back(grad.defined()
+                           ? grad.detach().reshape({-1}).to(device, bucket.dtype)
+                           : torch::zeros({params[i].numel()}, torch::TensorOptions().dtype(bucket.dtype).device(device)));
+    }
+    flat[b] = torch::cat(pieces);
+    dist->state_->run("gradient all-reduce", [&] { waits[b] = dist->state_->comm->all_reduce_sum_async(flat[b]); });
+  }
+
+  void start_ready() {  // in order only: every rank must issue the same sequence
+    while (next < buckets.size() && pending[next] == 0) start(next++);
+  }
+
+  void on_gradient(std::size_t i) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!armed || done[i]) return;
+    done[i] = 1;
+    --pending[bucket_of[i]];
+    const std::size_t before = next;
+    start_ready();
+    started_early += next - before;
+  }
+};
+
+GradientReducer::GradientReducer(std::shared_ptr<Distributed> distributed, std::vector<torch::Tensor> params,
+                                 std::size_t bucket_bytes)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->dist = std::move(distributed);
+  impl_->params = std::move(params);
+  if (!impl_->dist || !impl_->dist->state_->comm) return;  // one process: nothing to do
+  const std::size_t n = impl_->params.size();
+  std::vector<torch::Tensor> reversed(impl_->params.rbegin(), impl_->params.rend());
+  impl_->buckets = plan_buckets(reversed, bucket_bytes);
+  impl_->bucket_of.assign(n, 0);
+  for (std::size_t b = 0; b < impl_->buckets.size(); ++b) {
+    for (auto& member : impl_->buckets[b].members) {
+      member = n - 1 - member;  // back to an index of params
+      impl_->bucket_of[member] = b;
+    }
+  }
+  impl_->flat.resize(impl_->buckets.size());
+  impl_->waits.resize(impl_->buckets.size());
+  std::weak_ptr<Impl> weak = impl_;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& p = impl_->params[i];
+    if (!p.requires_grad() || p.numel() == 0) continue;
+    auto accumulator = torch::autograd::impl::grad_accumulator(p);
+    if (!accumulator) continue;
+    accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [weak, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          if (auto impl = weak.lock()) impl->on_gradient(i);
+          return outputs;
+        }));
+    impl_->accumulators.push_back(std::move(accumulator));
+  }
+}
+
+GradientReducer::~GradientReducer() = default;
+
+void GradientReducer::prepare(bool sync) {
+  if (impl_->buckets.empty()) return;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->armed = sync;
+  impl_->next = 0;
+  impl_->started_early = 0;
+  impl_->done.assign(impl_->params.size(), 0);
+  impl_->pending.clear();
+  for (const auto& bucket : impl_->buckets) impl_->pending.push_back(bucket.members.size());
+  for (auto& w : impl_->waits) w = nullptr;
+}
+
+void GradientReducer::finish() {
+  if (impl_->buckets.empty()) return;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  torch::NoGradGuard no_grad;
+  if (!impl_->armed) {  // prepare(true) was not called: behave like average_gradients
+    impl_->pending.assign(impl_->buckets.size(), 0);
+    impl_->next = 0;
+    impl_->started_early = 0;
+    for (auto& w : impl_->waits) w = nullptr;
+  }
+  while (impl_->next < impl_->buckets.size()) impl_->start(impl_->next++);
+  auto& state = *impl_->dist->state_;
+  const int world = impl_->dist->world_size();
+  for (std::size_t b = 0; b < impl_->buckets.size(); ++b) {
+    state.run("gradient all-reduce", [&] { impl_->waits[b](); });
+    auto& flat = impl_->flat[b];
+    flat.div_(world);
+    int64_t offset = 0;
+    for (std::size_t i : impl_->buckets[b].members) {
+      torch::Tensor param = impl_->params[i];
+      torch::Tensor mean = flat.narrow(0, offset, param.numel()).view(param.sizes());
+      offset += param.numel();
+      if (param.grad().defined()) {
+        param.mutable_grad().copy_(mean);
+      } else {
+        param.mutable_grad() = mean.to(param.device(), param.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
+      }
+    }
+    flat = torch::Tensor();
+    impl_->waits[b] = nullptr;
+  }
+  impl_->armed = false;
+}
+
+std::size_t GradientReducer::buckets_started_early() const { return impl_->started_early; }
+std::size_t GradientReducer::bucket_count() const { return impl_->buckets.size(); }
 
 }  // namespace electra

@@ -147,7 +147,10 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
                                                      torch::optim::AdamWOptions(o.learning_rate));
   parameters_ = model_->parameters();
-  if (distributed_) distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
+  if (distributed_) {
+    distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
+    reducer_ = std::make_unique<GradientReducer>(distributed_, parameters_);
+  }
 }
 
 std::vector<torch::Tensor> Finetuner::predict(Split split) {
@@ -278,9 +281,10 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
         step_loss = loss.item<double>();
         // Scaled so that averaging over ranks gives the mean over the whole global batch, even
         // when the last batch of an epoch does not split evenly.
+        if (reducer_) reducer_->prepare(/*sync=*/true);
         scaler_.scaled(loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
       }
-      if (distributed_) distributed_->average_gradients(parameters_);
+      if (reducer_) reducer_->finish();  // a rank without rows starts every bucket here, with zeros
       const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
       if (finite) {
         if (config_.optimizer.max_grad_norm > 0) {

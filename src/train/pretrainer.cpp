@@ -157,6 +157,7 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
     }
     data_.distributed->broadcast(*model_);  // every rank starts from rank 0's weights
     progress_.world_size = data_.distributed->world_size();
+    reducer_ = std::make_unique<GradientReducer>(data_.distributed, parameters_);
   }
 }
 
@@ -207,10 +208,11 @@ PretrainMetrics Pretrainer::train_step() {
       AutocastScope autocast(config_.train.precision, device_);
       out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng);
     }
+    if (reducer_) reducer_->prepare(/*sync=*/micro == accum - 1);
     scaler_.scaled(out.loss / static_cast<double>(accum)).backward();
     acc.add(out, batch.attention_mask.sum().item<int64_t>());
   }
-  if (data_.distributed) data_.distributed->average_gradients(parameters_);
+  if (reducer_) reducer_->finish();
   const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
   if (finite) {
     if (config_.optimizer.max_grad_norm > 0) {

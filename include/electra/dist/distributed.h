@@ -74,9 +74,40 @@ class Distributed {
   void barrier();
 
  private:
+  friend class GradientReducer;
   struct State;
   explicit Distributed(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
+};
+
+// Gradient averaging overlapped with the backward pass. A hook on each parameter's gradient
+// accumulator notes when its gradient is complete; a bucket's all-reduce starts as soon as its
+// last member is in, while backward goes on with earlier layers. Buckets follow reverse
+// parameter order (the order backward produces gradients) and start strictly in that order, so
+// every rank issues the same sequence of collectives. The result equals average_gradients'.
+class GradientReducer {
+ public:
+  GradientReducer(std::shared_ptr<Distributed> distributed, std::vector<torch::Tensor> params,
+                  std::size_t bucket_bytes = 25u << 20);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+
+  // Before each micro-batch's backward pass; only the last one (`sync`) starts all-reduces, the
+  // others just accumulate locally.
+  void prepare(bool sync);
+  // After the last backward pass: starts the buckets still waiting (a parameter without a
+  // gradient this step counts as zeros, as in average_gradients), waits for every all-reduce and
+  // writes the means into .grad.
+  void finish();
+
+  // Of the last step's buckets, how many started during the backward pass (the overlap).
+  std::size_t buckets_started_early() const;
+  std::size_t bucket_count() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace electra

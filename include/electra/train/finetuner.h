@@ -9,6 +9,7 @@
 
 #include <torch/optim/adamw.h>
 
+#include "electra/dist/distributed.h"
 #include "electra/models/task_models.h"
 #include "electra/tokenization/wordpiece.h"
 #include "electra/train/loss_scaler.h"
@@ -69,6 +70,7 @@ class Finetuner {
   std::shared_ptr<Distributed> distributed_;
   torch::Device device_{torch::kCPU};
   LossScaler scaler_{false};
+  std::unique_ptr<GradientReducer> reducer_;  // data parallel: all-reduce overlapped with backward
   bool is_main() const;
 };
 

@@ -8,6 +8,7 @@
 
 #include <torch/optim/adamw.h>
 
+#include "electra/dist/distributed.h"
 #include "electra/models/pretraining_model.h"
 #include "electra/train/batching.h"
 #include "electra/train/checkpoint.h"
@@ -83,6 +84,7 @@ class Pretrainer {
   TrainingProgress progress_;
   torch::Device device_{torch::kCPU};
   LossScaler scaler_{false};
+  std::unique_ptr<GradientReducer> reducer_;  // data parallel: all-reduce overlapped with backward
 };
 
 }  // namespace electra
