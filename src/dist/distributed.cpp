@@ -149,6 +149,34 @@ std::vector<Bucket> plan_buckets(const std::vector<torch::Tensor>& tensors, std:
   return buckets;
 }
 
+// One bucket's gradients as a flat tensor on `device` (a missing gradient counts as zeros).
+torch::Tensor flatten_gradients(const std::vector<torch::Tensor>& params, const Bucket& bucket, const torch::Device& device) {
+  std::vector<torch::Tensor> pieces;
+  for (std::size_t i : bucket.members) {
+    const auto& grad = params[i].grad();
+    pieces.push_back(grad.defined()
+                         ? grad.detach().reshape({-1}).to(device, bucket.dtype)
+                         : torch::zeros({params[i].numel()}, torch::TensorOptions().dtype(bucket.dtype).device(device)));
+  }
+  return torch::cat(pieces);  // [numel]
+}
+
+// Divides the all-reduced sum by the world size and writes each slice into its .grad.
+void write_mean_gradients(const std::vector<torch::Tensor>& params, const Bucket& bucket, torch::Tensor& flat, int world) {
+  flat.div_(world);
+  int64_t offset = 0;
+  for (std::size_t i : bucket.members) {
+    torch::Tensor param = params[i];
+    torch::Tensor mean = flat.narrow(0, offset, param.numel()).view(param.sizes());
+    offset += param.numel();
+    if (param.grad().defined()) {
+      param.mutable_grad().copy_(mean);
+    } else {
+      param.mutable_grad() = mean.to(param.device(), param.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
+    }
+  }
+}
+
 // Who this rank is and where it meets the others, for the messages.
 struct Context {
   DistEnv env;
@@ -390,29 +418,10 @@ void Distributed::broadcast(torch::nn::Module& module, int root) {
 void Distributed::average_gradients(const std::vector<torch::Tensor>& params, std::size_t bucket_bytes) {
   if (!state_->comm) return;
   torch::NoGradGuard no_grad;
-  const torch::Device device = state_->comm->device();
   for (const Bucket& bucket : plan_buckets(params, bucket_bytes)) {
-    std::vector<torch::Tensor> pieces;
-    for (std::size_t i : bucket.members) {
-      const auto& grad = params[i].grad();
-      pieces.push_back(grad.defined()
-                           ? grad.detach().reshape({-1}).to(device, bucket.dtype)
-                           : torch::zeros({params[i].numel()}, torch::TensorOptions().dtype(bucket.dtype).device(device)));
-    }
-    torch::Tensor flat = torch::cat(pieces);  // [numel]
+    torch::Tensor flat = flatten_gradients(params, bucket, state_->comm->device());
     state_->run("gradient all-reduce", [&] { state_->comm->all_reduce_sum(flat); });
-    flat.div_(world_size());
-    int64_t offset = 0;
-    for (std::size_t i : bucket.members) {
-      torch::Tensor param = params[i];
-      torch::Tensor mean = flat.narrow(0, offset, param.numel()).view(param.sizes());
-      offset += param.numel();
-      if (param.grad().defined()) {
-        param.mutable_grad().copy_(mean);
-      } else {
-        param.mutable_grad() = mean.to(param.device(), param.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
-      }
-    }
+    write_mean_gradients(params, bucket, flat, world_size());
   }
 }
 
@@ -447,16 +456,7 @@ struct GradientReducer::Impl {
   std::mutex mutex;
 
   void start(std::size_t b) {
-    const Bucket& bucket = buckets[b];
-    const torch::Device device = dist->state_->comm->device();
-    std::vector<torch::Tensor> pieces;
-    for (std::size_t i : bucket.members) {
-      const auto& grad = params[i].grad();
-      pieces.push_back(grad.defined()
-                           ? grad.detach().reshape({-1}).to(device, bucket.dtype)
-                           : torch::zeros({params[i].numel()}, torch::TensorOptions().dtype(bucket.dtype).device(device)));
-    }
-    flat[b] = torch::cat(pieces);
+    flat[b] = flatten_gradients(params, buckets[b], dist->state_->comm->device());
     dist->state_->run("gradient all-reduce", [&] { waits[b] = dist->state_->comm->all_reduce_sum_async(flat[b]); });
   }
 
@@ -537,20 +537,8 @@ void GradientReducer::finish() {
   const int world = impl_->dist->world_size();
   for (std::size_t b = 0; b < impl_->buckets.size(); ++b) {
     state.run("gradient all-reduce", [&] { impl_->waits[b](); });
-    auto& flat = impl_->flat[b];
-    flat.div_(world);
-    int64_t offset = 0;
-    for (std::size_t i : impl_->buckets[b].members) {
-      torch::Tensor param = impl_->params[i];
-      torch::Tensor mean = flat.narrow(0, offset, param.numel()).view(param.sizes());
-      offset += param.numel();
-      if (param.grad().defined()) {
-        param.mutable_grad().copy_(mean);
-      } else {
-        param.mutable_grad() = mean.to(param.device(), param.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
-      }
-    }
-    flat = torch::Tensor();
+    write_mean_gradients(impl_->params, impl_->buckets[b], impl_->flat[b], world);
+    impl_->flat[b] = torch::Tensor();
     impl_->waits[b] = nullptr;
   }
   impl_->armed = false;
