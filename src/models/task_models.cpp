@@ -24,9 +24,9 @@ ElectraClassificationHeadImpl::ElectraClassificationHeadImpl(const ElectraConfig
 }
 
 torch::Tensor ElectraClassificationHeadImpl::forward(const torch::Tensor& hidden) {
-  auto x = dropout(hidden.select(1, 0));  // [B, H]: the [CLS] position
+  auto x = electra::dropout(dropout, hidden.select(1, 0));  // [B, H]: the [CLS] position
   // transformers' ElectraClassificationHead uses gelu here whatever hidden_act says.
-  x = dropout(torch::gelu(dense(x)));
+  x = electra::dropout(dropout, torch::gelu(dense(x)));
   return out_proj(x);  // [B, labels]
 }
 
@@ -55,7 +55,7 @@ torch::Tensor TaskModelImpl::forward(const torch::Tensor& input_ids, const torch
   switch (kind_) {
     case HeadKind::sequence_classification: return classifier(hidden);
     case HeadKind::question_answering: return qa_outputs(hidden);  // [B, S, 2]
-    case HeadKind::token_classification: return token_classifier(dropout(hidden));
+    case HeadKind::token_classification: return token_classifier(electra::dropout(dropout, hidden));
   }
   return {};
 }

@@ -40,7 +40,7 @@ torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, con
 #else
   auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
   if (bias.defined()) scores = scores + bias.to(scores.dtype());
-  context = torch::matmul(dropout(torch::softmax(scores, -1)), v);
+  context = torch::matmul(electra::dropout(dropout, torch::softmax(scores, -1)), v);
 #endif
   return context.transpose(1, 2).reshape({B, S, num_heads_ * head_dim_});  // [B, S, H]
 }
@@ -53,7 +53,7 @@ ElectraResidualOutputImpl::ElectraResidualOutputImpl(int64_t in_features, const 
 }
 
 torch::Tensor ElectraResidualOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return layer_norm(LayerNorm, dropout(dense(x)) + residual);
+  return layer_norm(LayerNorm, electra::dropout(dropout, dense(x)) + residual);
 }
 
 ElectraAttentionImpl::ElectraAttentionImpl(const ElectraConfig& c) {

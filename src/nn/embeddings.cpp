@@ -11,6 +11,15 @@ torch::Tensor layer_norm(torch::nn::LayerNorm& norm, const torch::Tensor& x) {
   return norm(x.scalar_type() == type ? x : x.to(type));
 }
 
+torch::Tensor dropout(torch::nn::Dropout& module, const torch::Tensor& x) {
+  const double p = module->options.p();
+  if (!module->is_training() || p <= 0.0) return x;
+  if (p >= 1.0) return x * 0;
+  const auto keep = torch::rand(x.sizes(), x.options().dtype(torch::kFloat)) >= p;
+  // Scaled by a double after the mask, so bf16 activations are not scaled by a rounded 1/(1-p).
+  return x.mul(keep.to(x.scalar_type())).mul(1.0 / (1.0 - p));
+}
+
 ElectraEmbeddingsImpl::ElectraEmbeddingsImpl(const ElectraConfig& c) {
   word_embeddings = register_module(
       "word_embeddings",
@@ -37,7 +46,7 @@ torch::Tensor ElectraEmbeddingsImpl::forward(const torch::Tensor& input_ids, con
   } else {
     x = x + token_type_embeddings->weight[0];
   }
-  return dropout(layer_norm(LayerNorm, x));
+  return electra::dropout(dropout, layer_norm(LayerNorm, x));
 }
 
 }  // namespace electra

@@ -153,3 +153,24 @@ TEST(Modules, SharedEmbeddingsAreRegisteredOnce) {
   // E == H for this generator, so it needs no projection of its own.
   EXPECT_FALSE(gen->electra->embeddings_project);
 }
+
+TEST(Dropout, KeepsOneMinusPScaledAndIsTheIdentityInEval) {
+  torch::nn::Dropout module(0.1);
+  const auto x = torch::ones({400, 500});
+  torch::manual_seed(3);
+  const auto y = electra::dropout(module, x);
+  const double kept = (y != 0).to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(kept, 0.9, 0.003);  // 200k draws: 5 standard deviations
+  EXPECT_TRUE(torch::allclose(y.masked_select(y != 0), torch::full({1}, 1.0 / 0.9)));
+  // Gradients flow through the kept elements only, with the same scale.
+  auto w = torch::ones({1000}, torch::requires_grad());
+  auto out = electra::dropout(module, w);
+  out.sum().backward();
+  EXPECT_TRUE(torch::equal(w.grad() != 0, out.detach() != 0));
+  // bf16 activations stay bf16 and keep their mean (no rounded 1/(1-p) factor).
+  const auto b = electra::dropout(module, torch::ones({400, 500}, torch::kBFloat16));
+  EXPECT_EQ(b.scalar_type(), torch::kBFloat16);
+  EXPECT_NEAR(b.to(torch::kDouble).mean().item<double>(), 1.0, 0.005);
+  module->eval();
+  EXPECT_TRUE(torch::equal(electra::dropout(module, x), x));
+}
