@@ -39,8 +39,8 @@ echo "size $size, batch $batch x 128, $steps steps, $threads threads, $(grep -m1
 ratio() { /usr/bin/python3 -c "print(f'{$1 / $2:.2f}')"; }
 # electra-pretrain fixes OpenBLAS's kernel choice and thread waits itself (tune_cpu_runtime);
 # the baseline runs once as a user would run it and once with the same environment.
-tuned="OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX} OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824"
-grep -q avx512f /proc/cpuinfo || tuned="OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824"
+tuned="OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824"
+grep -q avx512f /proc/cpuinfo && tuned="$tuned OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}"
 b32=$(baseline); t32=$(baseline_env=$tuned baseline); o32=$(ours fp32)
 printf 'fp32: PyTorch eager %8.0f tok/s (same CPU settings: %6.0f)   electra-pretrain %8.0f tok/s   ratio %sx (%sx)\n' \
   "$b32" "$t32" "$o32" "$(ratio "$o32" "$b32")" "$(ratio "$o32" "$t32")"

@@ -5,6 +5,7 @@
 
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
+#include "util/config_reader.h"
 
 namespace electra {
 namespace {
@@ -80,13 +81,7 @@ void ElectraConfig::validate(const std::string& source) const {
 }
 
 ElectraConfig ElectraConfig::from_json_string(const std::string& text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(source + ": invalid JSON: " + e.what());
-  }
-  if (!j.is_object()) throw Error(source + ": expected a JSON object at the top level");
+  json j = parse_json_object(text, source);
 
   ElectraConfig c;
   json extra = json::object();

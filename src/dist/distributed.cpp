@@ -464,6 +464,17 @@ struct GradientReducer::Impl {
     while (next < buckets.size() && pending[next] == 0) start(next++);
   }
 
+  // A new step: nothing started, every gradient still to come; only a `sync` step's hooks act.
+  void reset(bool sync) {
+    armed = sync;
+    next = 0;
+    started_early = 0;
+    done.assign(params.size(), 0);
+    pending.clear();
+    for (const auto& bucket : buckets) pending.push_back(bucket.members.size());
+    for (auto& w : waits) w = nullptr;
+  }
+
   void on_gradient(std::size_t i) {
     std::lock_guard<std::mutex> lock(mutex);
     if (!armed || done[i]) return;
@@ -513,25 +524,14 @@ GradientReducer::~GradientReducer() = default;
 void GradientReducer::prepare(bool sync) {
   if (impl_->buckets.empty()) return;
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  impl_->armed = sync;
-  impl_->next = 0;
-  impl_->started_early = 0;
-  impl_->done.assign(impl_->params.size(), 0);
-  impl_->pending.clear();
-  for (const auto& bucket : impl_->buckets) impl_->pending.push_back(bucket.members.size());
-  for (auto& w : impl_->waits) w = nullptr;
+  impl_->reset(sync);
 }
 
 void GradientReducer::finish() {
   if (impl_->buckets.empty()) return;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   torch::NoGradGuard no_grad;
-  if (!impl_->armed) {  // prepare(true) was not called: behave like average_gradients
-    impl_->pending.assign(impl_->buckets.size(), 0);
-    impl_->next = 0;
-    impl_->started_early = 0;
-    for (auto& w : impl_->waits) w = nullptr;
-  }
+  if (!impl_->armed) impl_->reset(false);  // no prepare(true) this step: start every bucket below
   while (impl_->next < impl_->buckets.size()) impl_->start(impl_->next++);
   auto& state = *impl_->dist->state_;
   const int world = impl_->dist->world_size();

@@ -119,16 +119,16 @@ CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& mo
   }
   SafetensorsFile weights((fs::path(dir) / "model.safetensors").string());
   load_state_dict(model, weights);
+  const auto device = model_device(model);
   const std::string optimizer_path = (fs::path(dir) / "optimizer.pt").string();
   try {
-    torch::load(optimizer, optimizer_path, model_device(model));
+    torch::load(optimizer, optimizer_path, device);
   } catch (const c10::Error& e) {
     throw file_error(optimizer_path, std::string("cannot read optimizer state: ") + e.what_without_backtrace());
   }
   SafetensorsFile rng((fs::path(dir) / "rng.safetensors").string());
   auto global = at::detail::getDefaultCPUGenerator();  // a handle; the state is shared
   global.set_state(rng.load("global"));
-  const auto device = model_device(model);
   if (device.is_cuda() && rng.contains("cuda")) {
     auto cuda = at::globalContext().defaultGenerator(device);
     cuda.set_state(rng.load("cuda"));

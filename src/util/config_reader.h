@@ -121,17 +121,23 @@ inline void apply_override(json& root, const std::string& assignment) {
   }
 }
 
+// `text` as a JSON object; errors (invalid JSON, another top-level type) name `source`.
+inline json parse_json_object(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(source + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw Error(source + ": expected a JSON object at the top level");
+  return j;
+}
+
 // The top level of a config file: parsed, overrides applied, only `sections` (and "comment")
 // allowed. Errors name `source`.
 inline json parse_config_root(const std::string& text, const std::string& source,
                               const std::vector<std::string>& overrides, const std::vector<std::string>& sections) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(source + ": invalid JSON: " + e.what());
-  }
-  if (!root.is_object()) throw Error(source + ": expected a JSON object at the top level");
+  json root = parse_json_object(text, source);
   for (const auto& o : overrides) apply_override(root, o);
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (it.key() == "comment" || std::find(sections.begin(), sections.end(), it.key()) != sections.end()) continue;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "../common/cpu_setup.h"
 #include "../common/tool_main.h"
 #include "electra/electra.h"
 
@@ -86,8 +87,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-detect", [&] {
-    electra::tune_cpu_runtime(argv, electra::MatmulBackend::openblas_fp32);
-    electra::configure_threads(threads, electra::MatmulBackend::openblas_fp32);
+    electra::tools::configure_cpu(argv, electra::Precision::fp32, threads);
     if (mode == "auto") {
       const auto kind = electra::model_kind(electra::load_config(model_dir));
       mode = kind == electra::ModelKind::generator ? "fill" : "detect";

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "../common/cpu_setup.h"
 #include "../common/launcher.h"
 #include "../common/tool_main.h"
 #include "electra/electra.h"
@@ -47,10 +48,7 @@ int main(int argc, char** argv) {
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
     if (!device.empty()) overrides.push_back("train.device=\"" + device + "\"");
     auto config = electra::FinetuneConfig::load(config_path, overrides);
-    const auto backend = config.train.precision == electra::Precision::fp32 ? electra::MatmulBackend::openblas_fp32
-                                                                            : electra::MatmulBackend::onednn_bf16;
-    electra::tune_cpu_runtime(argv, backend);
-    const int used_threads = electra::configure_threads(config.train.threads, backend);
+    const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds, config.train.device);
 
     // The vocabulary is checked against the model before any data is read or any training starts.

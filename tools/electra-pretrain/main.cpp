@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "../common/cpu_setup.h"
 #include "../common/launcher.h"
 #include "../common/tool_main.h"
 #include "electra/data/pretraining_dataset.h"
@@ -58,10 +59,7 @@ int main(int argc, char** argv) {
     auto config = electra::PretrainConfig::load(config_path, overrides);
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
-    const auto backend = config.train.precision == electra::Precision::fp32 ? electra::MatmulBackend::openblas_fp32
-                                                                            : electra::MatmulBackend::onednn_bf16;
-    electra::tune_cpu_runtime(argv, backend);
-    const int used_threads = electra::configure_threads(config.train.threads, backend);
+    const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds, config.train.device);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
