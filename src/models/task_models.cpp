@@ -17,8 +17,19 @@ std::string to_string(HeadKind kind) {
   return "?";
 }
 
-ElectraClassificationHeadImpl::ElectraClassificationHeadImpl(const ElectraConfig& config, int64_t num_labels) {
-  dense = register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
+ClassifierHead parse_classifier_head(const std::string& name) {
+  if (name == "transformers") return ClassifierHead::transformers;
+  if (name == "linear") return ClassifierHead::linear;
+  throw Error("unknown classifier head \"" + name + "\" (expected transformers or linear)");
+}
+
+std::string to_string(ClassifierHead head) { return head == ClassifierHead::linear ? "linear" : "transformers"; }
+
+ElectraClassificationHeadImpl::ElectraClassificationHeadImpl(const ElectraConfig& config, int64_t num_labels,
+                                                             ClassifierHead head) {
+  if (head == ClassifierHead::transformers) {
+    dense = register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
+  }
   dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
   out_proj = register_module("out_proj", torch::nn::Linear(config.hidden_size, num_labels));
 }
@@ -26,17 +37,18 @@ ElectraClassificationHeadImpl::ElectraClassificationHeadImpl(const ElectraConfig
 torch::Tensor ElectraClassificationHeadImpl::forward(const torch::Tensor& hidden) {
   auto x = electra::dropout(dropout, hidden.select(1, 0));  // [B, H]: the [CLS] position
   // transformers' ElectraClassificationHead uses gelu here whatever hidden_act says.
-  x = electra::dropout(dropout, torch::gelu(dense(x)));
+  if (dense) x = electra::dropout(dropout, torch::gelu(dense(x)));
   return out_proj(x);  // [B, labels]
 }
 
-TaskModelImpl::TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels)
+TaskModelImpl::TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels,
+                             ClassifierHead classifier_head)
     : kind_(kind), num_labels_(kind == HeadKind::question_answering ? 2 : num_labels) {
   if (num_labels_ < 1) throw Error("a task head needs at least one label");
   electra = register_module("electra", ElectraModel(config));
   switch (kind) {
     case HeadKind::sequence_classification:
-      classifier = register_module("classifier", ElectraClassificationHead(config, num_labels_));
+      classifier = register_module("classifier", ElectraClassificationHead(config, num_labels_, classifier_head));
       break;
     case HeadKind::question_answering:
       qa_outputs = register_module("qa_outputs", torch::nn::Linear(config.hidden_size, 2));

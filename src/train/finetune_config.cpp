@@ -64,6 +64,11 @@ void FinetuneConfig::validate() const {
   if (task.type == TaskType::squad && task.squad_version != 1 && task.squad_version != 2) {
     throw Error("config key \"task.version\" must be 1 or 2");
   }
+  if (task.classifier_head != ClassifierHead::transformers &&
+      (task.type == TaskType::tagging || task.type == TaskType::squad)) {
+    throw Error("config key \"task.classifier_head\" applies to sentence-level tasks (glue, classification, "
+                "regression), not to " + to_string(task.type));
+  }
   if (task.type == TaskType::squad) {
     positive("squad.doc_stride", static_cast<double>(squad.doc_stride));
     positive("squad.n_best", static_cast<double>(squad.n_best));
@@ -102,6 +107,7 @@ FinetuneConfig FinetuneConfig::from_json_string(const std::string& text, const s
     r.read("version", t.squad_version);
     r.read("train_articles", t.train_articles);
     r.read("both_orders", t.both_orders);
+    r.read_enum<ClassifierHead>("classifier_head", t.classifier_head, parse_classifier_head);
     r.reject_unknown();
   }
   {
@@ -173,7 +179,8 @@ std::string FinetuneConfig::to_json_string() const {
                {"tag_column", t.tag_column},
                {"version", t.squad_version},
                {"train_articles", t.train_articles},
-               {"both_orders", t.both_orders}};
+               {"both_orders", t.both_orders},
+               {"classifier_head", to_string(t.classifier_head)}};
   const auto& o = optimizer;
   j["optimizer"] = {{"learning_rate", o.learning_rate}, {"layer_decay", o.layer_decay},
                     {"weight_decay", o.weight_decay},   {"warmup_proportion", o.warmup_proportion},

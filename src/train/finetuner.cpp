@@ -26,12 +26,13 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // config.json of the fine-tuned model: the encoder's config plus what transformers needs to
-// rebuild the head (architectures, id2label/label2id, problem_type).
-ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task) {
+// rebuild the head (architectures, id2label/label2id, problem_type), and the official linear
+// head's marker, which only this library reads.
+ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task, ClassifierHead classifier_head) {
   config.architectures = {to_string(task.head())};
   auto extra = json::parse(config.extra_json);
   for (const char* key : {"id2label", "label2id", "num_labels", "problem_type", "summary_type", "summary_use_proj",
-                          "summary_activation", "summary_last_dropout"}) {
+                          "summary_activation", "summary_last_dropout", "classifier_head"}) {
     extra.erase(key);
   }
   if (task.head() != HeadKind::question_answering) {
@@ -47,9 +48,17 @@ ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task) {
   }
   if (task.head() == HeadKind::sequence_classification) {
     extra["problem_type"] = task.regression() ? "regression" : "single_label_classification";
+    if (classifier_head != ClassifierHead::transformers) extra["classifier_head"] = to_string(classifier_head);
   }
   config.extra_json = extra.dump();
   return config;
+}
+
+// The sentence-level head a fine-tuned directory holds (absent: transformers').
+std::string saved_classifier_head(const ElectraConfig& config) {
+  const auto extra = json::parse(config.extra_json);
+  const auto it = extra.find("classifier_head");
+  return it != extra.end() && it->is_string() ? it->get<std::string>() : to_string(ClassifierHead::transformers);
 }
 
 int64_t configured_labels(const ElectraConfig& config) {
@@ -108,7 +117,8 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
   }
   scaler_ = LossScaler(config_.train.precision == Precision::fp16);
   torch::manual_seed(config_.train.seed);
-  model_ = TaskModel(model_config_, task_.head(), task_.num_labels());
+  const auto classifier_head = config_.task.classifier_head;
+  model_ = TaskModel(model_config_, task_.head(), task_.num_labels(), classifier_head);
   if (config_.train.random_init) {
     log->info("random initialisation (train.random_init): the weights in {} are not used", model_dir);
   } else {
@@ -117,7 +127,15 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
                            !model_config_.architectures.empty() &&
                            model_config_.architectures.front() == to_string(task_.head()) &&
                            (task_.head() == HeadKind::question_answering ||
-                            configured_labels(model_config_) == task_.num_labels());
+                            (configured_labels(model_config_) == task_.num_labels() &&
+                             saved_classifier_head(model_config_) == to_string(classifier_head)));
+    if (task_.head() == HeadKind::sequence_classification && model_kind(model_config_) == ModelKind::unknown &&
+        saved_classifier_head(model_config_) != to_string(classifier_head)) {
+      log->warn("{} holds a {} classifier head but task.classifier_head is {}: the head starts anew "
+                "(--set task.classifier_head={} keeps it)",
+                model_dir, saved_classifier_head(model_config_), to_string(classifier_head),
+                saved_classifier_head(model_config_));
+    }
     if (!same_head) {
       options.allow_missing = {model_->head_prefix()};
       options.ignore_unexpected = {"discriminator_predictions.", "generator_predictions.", "generator_lm_head.",
@@ -127,7 +145,7 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
     log->info("loaded {} ({}; {})", model_dir, same_head ? "encoder and head" : "encoder, new head",
               to_string(task_.head()));
   }
-  model_config_ = task_config(model_config_, task_);
+  model_config_ = task_config(model_config_, task_, classifier_head);
   model_->to(device_);  // before the optimizer sees the parameters
 
   // One parameter group per (layer depth, decay or not): lr * layer_decay^(L+2-depth).

@@ -75,9 +75,12 @@ def reported(stdout, metric):
     return float(values[metric]) if metric in values else None
 
 
-def classification(bin_dir, config_dir, model, work):
-    rng = random.Random(1)
+def classification_data(work):
+    """The keyword task as CSV files (written once per test run)."""
     data = os.path.join(work, "cls")
+    if os.path.isdir(data):
+        return data
+    rng = random.Random(1)
     os.makedirs(data)
     for split, n in [("train", 300), ("dev", 60)]:
         with open(os.path.join(data, split + ".csv"), "w") as f:
@@ -85,6 +88,16 @@ def classification(bin_dir, config_dir, model, work):
             for i in range(n):
                 label = i % 2
                 f.write(f'{split}-{i},"{sentence(rng, label)}",{"yes" if label else "no"}\n')
+    return data
+
+
+def safetensors_names(path):
+    raw = open(path, "rb").read()
+    return set(json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])) - {"__metadata__"}
+
+
+def classification(bin_dir, config_dir, model, work):
+    data = classification_data(work)
     out = os.path.join(work, "cls-out")
     p = run(bin_dir, ["--config", os.path.join(config_dir, "custom-classification.json"), "--model", model,
                       "--data", data, "--output", out, "--epochs", "10", "--set", "optimizer.learning_rate=2e-3",
@@ -101,8 +114,7 @@ def classification(bin_dir, config_dir, model, work):
     cfg = json.load(open(os.path.join(out, "best", "config.json")))
     check(cfg["architectures"] == ["ElectraForSequenceClassification"] and cfg["id2label"] == {"0": "no", "1": "yes"},
           "best/config.json names the transformers head and its labels")
-    names = set(json.loads(open(os.path.join(out, "best", "model.safetensors"), "rb").read()[8:][
-        :int.from_bytes(open(os.path.join(out, "best", "model.safetensors"), "rb").read(8), "little")]))
+    names = safetensors_names(os.path.join(out, "best", "model.safetensors"))
     check({"classifier.dense.weight", "classifier.out_proj.weight", "classifier.out_proj.bias"} <= names,
           "head saved under transformers' names")
     # Evaluate-only from the fine-tuned directory reproduces the kept model's score.
@@ -111,6 +123,35 @@ def classification(bin_dir, config_dir, model, work):
                        "--epochs", "0", "--set", "task.id=id"])
     check(p2.returncode == 0 and abs(reported(p2.stdout, "accuracy") - acc) < 0.01,
           "a fine-tuned directory reloads with its head (same dev accuracy)")
+
+
+def linear_head(bin_dir, config_dir, model, work):
+    """The official code's head: one Linear on [CLS], recorded in config.json, reloaded as such."""
+    data = classification_data(work)
+    out = os.path.join(work, "linear-out")
+    config = os.path.join(config_dir, "custom-classification.json")
+    p = run(bin_dir, ["--config", config, "--model", model, "--data", data, "--output", out, "--epochs", "10",
+                      "--set", "optimizer.learning_rate=2e-3", "--set", "train.batch_size=16",
+                      "--set", "task.classifier_head=linear"])
+    check(p.returncode == 0, "linear-head run exits 0")
+    acc = reported(p.stdout, "accuracy")
+    check(acc is not None and acc >= 90.0, f"the linear head learns the keyword rule (dev accuracy {acc} >= 90)")
+    head = {n for n in safetensors_names(os.path.join(out, "best", "model.safetensors")) if n.startswith("classifier.")}
+    check(head == {"classifier.out_proj.weight", "classifier.out_proj.bias"}, f"linear head saved as {sorted(head)}")
+    cfg = json.load(open(os.path.join(out, "best", "config.json")))
+    check(cfg.get("classifier_head") == "linear", "best/config.json records the linear head")
+    again = [config, "--model", os.path.join(out, "best"), "--data", data, "--epochs", "0"]
+    p2 = run(bin_dir, ["--config"] + again + ["--output", os.path.join(work, "linear-eval"),
+                                              "--set", "task.classifier_head=linear"])
+    check(p2.returncode == 0 and reported(p2.stdout, "accuracy") == acc,
+          "a linear-head directory reloads with its head (same dev accuracy)")
+    p3 = run(bin_dir, ["--config"] + again + ["--output", os.path.join(work, "linear-mismatch")])
+    check(p3.returncode == 0 and "holds a linear classifier head" in p3.stdout + p3.stderr,
+          "reloading with the other head says the head starts anew")
+    p4 = run(bin_dir, ["--config", os.path.join(config_dir, "custom-classification.json"), "--model", model,
+                       "--data", data, "--output", os.path.join(work, "linear-bad"), "--set", "task.type=tagging",
+                       "--set", "task.classifier_head=linear"], expect_ok=False)
+    check(p4.returncode != 0 and "task.classifier_head" in p4.stderr, "classifier_head on a tagging task is refused")
 
 
 def regression(bin_dir, config_dir, model, work):
@@ -246,7 +287,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="electra-finetune-test-") as work:
         model = os.path.join(work, "model")
         make_model(model)
-        only = sys.argv[3:] or ["classification", "regression", "tagging", "squad", "errors"]
+        only = sys.argv[3:] or ["classification", "linear_head", "regression", "tagging", "squad", "errors"]
         for name in only:
             globals()[name](bin_dir, config_dir, model, work)
     print(f"{len(failures)} failure(s)")

@@ -51,6 +51,22 @@ TEST(TaskModels, HeadsUseTransformersNames) {
             (std::set<std::string>{"classifier.weight", "classifier.bias"}));
 }
 
+TEST(TaskModels, LinearHeadIsOneLinearOnClsAndOnlyThat) {
+  const auto c = tiny_config();
+  torch::manual_seed(5);
+  TaskModel model(c, HeadKind::sequence_classification, 3, ClassifierHead::linear);
+  EXPECT_EQ(head_names(model), (std::set<std::string>{"classifier.out_proj.weight", "classifier.out_proj.bias"}));
+  model->eval();
+  auto ids = torch::randint(5, 50, {2, 7}, torch::kLong);
+  auto mask = torch::ones({2, 7}, torch::kLong);
+  auto types = torch::zeros({2, 7}, torch::kLong);
+  auto cls = model->electra(ids, mask, types).select(1, 0);
+  auto& proj = model->classifier->out_proj;
+  EXPECT_TRUE(torch::allclose(model(ids, mask, types), torch::addmm(proj->bias, cls, proj->weight.t()), 1e-5, 1e-6));
+  EXPECT_EQ(parse_classifier_head("transformers"), ClassifierHead::transformers);
+  EXPECT_THROW(parse_classifier_head("pooler"), Error);
+}
+
 TEST(TaskModels, OutputShapes) {
   const auto c = tiny_config();
   auto ids = torch::randint(5, 50, {2, 7}, torch::kLong);
@@ -168,4 +184,14 @@ TEST(FinetuneConfig, ParsesOverridesAndRejectsBadKeys) {
   }
   EXPECT_THROW(FinetuneConfig::from_json_string(R"({"task": {"type": "squad", "version": 3}})", "t"), Error);
   EXPECT_THROW(FinetuneConfig::from_json_string(R"({"task": {"type": "poetry"}})", "t"), Error);
+  const auto linear = FinetuneConfig::from_json_string(R"({"task": {"name": "sst2"}})", "t", {"task.classifier_head=linear"});
+  EXPECT_EQ(linear.task.classifier_head, ClassifierHead::linear);
+  EXPECT_EQ(FinetuneConfig::from_json_string(linear.to_json_string(), "resolved").task.classifier_head,
+            ClassifierHead::linear);
+  try {
+    FinetuneConfig::from_json_string(R"({"task": {"name": "sst2", "classifier_head": "pooler"}})", "t.json");
+    ADD_FAILURE() << "an unknown head was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("task.classifier_head"), std::string::npos) << e.what();
+  }
 }

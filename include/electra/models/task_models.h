@@ -13,19 +13,18 @@
 
 #include "electra/config/electra_config.h"
 #include "electra/models/electra_model.h"
+#include "electra/models/head_kind.h"
 
 namespace electra {
 
-enum class HeadKind { sequence_classification, question_answering, token_classification };
-std::string to_string(HeadKind kind);  // the transformers architecture name
-
-// classifier: dropout -> dense(H,H) -> gelu -> dropout -> out_proj(H, labels), on [CLS].
+// classifier: the ClassifierHead (head_kind.h), on the final hidden state of [CLS].
 class ElectraClassificationHeadImpl : public torch::nn::Module {
  public:
-  ElectraClassificationHeadImpl(const ElectraConfig& config, int64_t num_labels);
+  ElectraClassificationHeadImpl(const ElectraConfig& config, int64_t num_labels,
+                                ClassifierHead head = ClassifierHead::transformers);
   torch::Tensor forward(const torch::Tensor& hidden);  // [B, S, H] -> [B, labels]
 
-  torch::nn::Linear dense{nullptr}, out_proj{nullptr};
+  torch::nn::Linear dense{nullptr}, out_proj{nullptr};  // dense: transformers' head only
   torch::nn::Dropout dropout{nullptr};
 };
 TORCH_MODULE(ElectraClassificationHead);
@@ -35,7 +34,9 @@ TORCH_MODULE(ElectraClassificationHead);
 class TaskModelImpl : public torch::nn::Module {
  public:
   // num_labels: classes (1 = regression) or tags; ignored for question answering.
-  TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels);
+  // classifier_head: which sentence-level head (sequence classification only).
+  TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels,
+                ClassifierHead classifier_head = ClassifierHead::transformers);
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         const torch::Tensor& token_type_ids);
 

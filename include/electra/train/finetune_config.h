@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "electra/models/head_kind.h"
 #include "electra/tasks/tabular.h"
 #include "electra/train/pretrain_config.h"
 
@@ -38,6 +39,8 @@ struct TaskSection {
   // articles train, the rest evaluate (no SQuAD training set ships here).
   int64_t train_articles = 0;
   bool both_orders = false;  // sentence pairs: also train on (b, a), as the official code does for MRPC/STS-B
+  // Sentence-level tasks: transformers' two-layer head (default) or the official code's linear one.
+  ClassifierHead classifier_head = ClassifierHead::transformers;
 };
 
 struct FinetuneOptimizer {
