@@ -35,8 +35,9 @@ torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, con
   torch::Tensor context;  // [B, nh, S, hd]
 #if TORCH_VERSION_MAJOR >= 2
   // Fused kernels (flash / memory-efficient) where the build has them; same maths.
-  context = at::scaled_dot_product_attention(q, k, v, bias.defined() ? bias.to(q.dtype()) : bias,
-                                             is_training() ? dropout_prob_ : 0.0);
+  // An undefined tensor inside an engaged optional is not "no mask" to every version: pass nullopt.
+  const auto mask = bias.defined() ? c10::optional<at::Tensor>(bias.to(q.dtype())) : c10::nullopt;
+  context = at::scaled_dot_product_attention(q, k, v, mask, is_training() ? dropout_prob_ : 0.0);
 #else
   auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
   if (bias.defined()) scores = scores + bias.to(scores.dtype());
