@@ -123,18 +123,18 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
     log->info("random initialisation (train.random_init): the weights in {} are not used", model_dir);
   } else {
     LoadOptions options;
-    const bool same_head = model_kind(model_config_) == ModelKind::unknown &&
-                           !model_config_.architectures.empty() &&
+    const bool fine_tuned = model_kind(model_config_) == ModelKind::unknown;
+    const auto saved_head = saved_classifier_head(model_config_);
+    const bool other_classifier = task_.head() == HeadKind::sequence_classification && fine_tuned &&
+                                  saved_head != to_string(classifier_head);
+    const bool same_head = fine_tuned && !other_classifier && !model_config_.architectures.empty() &&
                            model_config_.architectures.front() == to_string(task_.head()) &&
                            (task_.head() == HeadKind::question_answering ||
-                            (configured_labels(model_config_) == task_.num_labels() &&
-                             saved_classifier_head(model_config_) == to_string(classifier_head)));
-    if (task_.head() == HeadKind::sequence_classification && model_kind(model_config_) == ModelKind::unknown &&
-        saved_classifier_head(model_config_) != to_string(classifier_head)) {
+                            configured_labels(model_config_) == task_.num_labels());
+    if (other_classifier) {
       log->warn("{} holds a {} classifier head but task.classifier_head is {}: the head starts anew "
                 "(--set task.classifier_head={} keeps it)",
-                model_dir, saved_classifier_head(model_config_), to_string(classifier_head),
-                saved_classifier_head(model_config_));
+                model_dir, saved_head, to_string(classifier_head), saved_head);
     }
     if (!same_head) {
       options.allow_missing = {model_->head_prefix()};
