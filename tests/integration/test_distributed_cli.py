@@ -133,6 +133,18 @@ def main():
         check(r.returncode == 1 and "Traceback" not in r.stderr and ("without CUDA" in last or "GPU" in last),
               f"--device cuda without a GPU: clear error ({last})")
 
+    # Without --threads or OMP_NUM_THREADS, N local ranks share the cores out (as torchrun does)
+    # instead of each taking all of them.
+    at = common.index("--threads")
+    no_threads = common[:at] + common[at + 2:]
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["MASTER_PORT"] = str(25000 + os.getpid() % 20000)
+    r = subprocess.run(no_threads + ["--output", os.path.join(work, "shared-cores"), "--nproc-per-node", "2"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    check(r.returncode == 0 and f", {expected} threads" in r.stderr,
+          f"2 local ranks default to {expected} intra-op thread(s) each ({r.stderr[-300:]})")
+
     finetune(bin_dir, work)
 
     # Rank 1 of 2 with no rank 0 anywhere: a clear error, not a hang.

@@ -1,19 +1,22 @@
 #pragma once
 // --nproc-per-node N for one machine: the tool starts N copies of itself with the variables
-// torchrun would set (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), waits for them,
-// and stops the others as soon as one fails, so a dead rank never leaves the rest hanging.
+// torchrun would set (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
+// and OMP_NUM_THREADS = cores / N unless already set), waits for them, and stops the others as
+// soon as one fails, so a dead rank never leaves the rest hanging.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "electra/util/device.h"
@@ -27,6 +30,8 @@ namespace electra::tools {
 inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
   const char* port_env = std::getenv("MASTER_PORT");
   const std::string port = port_env ? port_env : std::to_string(29500 + std::random_device{}() % 2000);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads_per_rank = std::max(1, cores / nproc);
   std::vector<pid_t> children;
   for (int rank = 0; rank < nproc; ++rank) {
     const pid_t pid = fork();
@@ -41,6 +46,9 @@ inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       setenv("MASTER_ADDR", "127.0.0.1", 0);
       setenv("MASTER_PORT", port.c_str(), 1);
+      setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+      // N ranks each taking every core would oversubscribe them (as torchrun does, share them out).
+      setenv("OMP_NUM_THREADS", std::to_string(threads_per_rank).c_str(), 0);
       std::vector<char*> cargs;
       for (const auto& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
       cargs.push_back(nullptr);
