@@ -8,6 +8,8 @@
 #                                        line between documents) instead of Brown
 #              ELECTRA_MINUTES=N         pre-training time budget (default 5)
 #              ELECTRA_PRECISION=fp32|bf16 (default: bf16 when the CPU has AVX-512 BF16 or AMX)
+#              ELECTRA_RANKS=N           data-parallel processes (default 2 when there are 2+ cores:
+#                                        the tiny model's steps are too small to keep 2 threads busy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -41,8 +43,14 @@ fi
 
 "$bin/electra-vocab" --input "$corpus" --output "$work/vocab.txt" --type wordpiece --vocab-size 8000
 "$bin/electra-prepare" --input "$corpus" --vocab "$work/vocab.txt" --output "$work/data" --overwrite
+ranks="${ELECTRA_RANKS:-}"
+if [ -z "$ranks" ]; then
+  ranks=1
+  [ "$(nproc)" -ge 2 ] && ranks=2
+fi
+
 rm -rf "$work/run"
 "$bin/electra-pretrain" --config configs/pretrain/tiny.json --data "$work/data" --output "$work/run" \
-  --max-minutes "${ELECTRA_MINUTES:-5}" --precision "$precision"
+  --max-minutes "${ELECTRA_MINUTES:-5}" --precision "$precision" --nproc-per-node "$ranks"
 echo
 "$bin/electra-detect" --model "$work/run/discriminator" --text "The quick brown fox fake over the lazy dog"

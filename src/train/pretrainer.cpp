@@ -337,20 +337,26 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
   const double elapsed_before = progress_.elapsed_seconds;
   const int64_t first_step = progress_.step;
   auto window_start = start;
-  int64_t window_tokens = 0;
+  double window_tokens = 0;
   Accumulator window;
   bool out_of_time = false;
   while (progress_.step < t.steps) {
     const auto m = train_step();
-    window_tokens += m.tokens;
     progress_.elapsed_seconds = elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
 
     // Every "when" decision of the loop is here.
     const bool last = progress_.step == t.steps;
     bool stopping = (stop && stop->load()) ||
                     (t.max_minutes > 0 && progress_.elapsed_seconds - elapsed_before >= t.max_minutes * 60.0);
-    // Ranks must agree on stopping, or the others would wait for collectives forever.
-    if (data_.distributed) stopping = data_.distributed->sum({stopping ? 1.0 : 0.0})[0] > 0;
+    double step_tokens = static_cast<double>(m.tokens);
+    // Ranks must agree on stopping, or the others would wait for collectives forever; the same
+    // call makes tok/s count every rank's tokens.
+    if (data_.distributed) {
+      const auto sums = data_.distributed->sum({stopping ? 1.0 : 0.0, step_tokens});
+      stopping = sums[0] > 0;
+      step_tokens = sums[1];
+    }
+    window_tokens += step_tokens;
     if (progress_.step % t.log_every == 0 || last || stopping) {
       const double window_seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double tokens_per_second = window_tokens / std::max(window_seconds, 1e-9);
