@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libelectra needs (only those missing) and builds it into build/.
 # Usage: scripts/setup.sh [extra cmake -D options...]
+# Environment: ELECTRA_TARGETS="t1 t2 ..." builds only those targets (default: everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +29,7 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 build_dir="${ELECTRA_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 start=$(date +%s)
-cmake --build "$build_dir" -j "$(nproc)"
+targets=()
+for t in ${ELECTRA_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build_dir" -j "$(nproc)" "${targets[@]}"
 echo "[setup] build took $(( $(date +%s) - start )) s; binaries in $build_dir/bin/"
