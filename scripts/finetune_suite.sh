@@ -31,29 +31,31 @@ run() {  # name model task config data_dir extra...
   echo "$label $(grep -o 'dev (epoch.*' "$log")" | tee -a "$out/scores.txt"
 }
 
+suite() {  # NAME=MODEL_DIR ...: every task for every model, with $seed
+  for spec in "$@"; do
+    name="${spec%%=*}"
+    model="${spec#*=}"
+    for task in $tasks; do
+      case "$task" in
+        mrpc) run "$name" "$model" mrpc mrpc "$data/glue/MRPC" ;;
+        cola) run "$name" "$model" cola cola "$data/glue/CoLA" ;;
+        rte) run "$name" "$model" rte rte "$data/glue/RTE" --set train.epochs=3 ;;
+        stsb) run "$name" "$model" stsb stsb "$data/glue/STS-B" --set train.epochs=3 ;;
+        sst2) run "$name" "$model" sst2 sst2 "$data/glue/SST-2" --set train.max_train_examples=10000 --set train.epochs=2 ;;
+        chunking) run "$name" "$model" chunking chunking "$data/conll2000" ;;
+        squad1) run "$name" "$model" squad1 squad1 "$data/squad/v1.1" --set task.train_file=dev-v1.1.json \
+                  --set task.train_articles=24 --set train.max_seq_length="${SQUAD_SEQ:-128}" --set squad.doc_stride=64 \
+                  --set squad.max_query_length=32 --set train.epochs=2 ;;
+        *) echo "unknown task $task" >&2; exit 2 ;;
+      esac
+    done
+  done
+}
+
 rm -f "$out/scores.txt"
 read -r -a seeds <<< "${SEEDS:-}"
 [ ${#seeds[@]} -eq 0 ] && seeds=("")  # once, with the config's seed
-for seed in "${seeds[@]}"; do
-for spec in "$@"; do
-  name="${spec%%=*}"
-  model="${spec#*=}"
-  for task in $tasks; do
-    case "$task" in
-      mrpc) run "$name" "$model" mrpc mrpc "$data/glue/MRPC" ;;
-      cola) run "$name" "$model" cola cola "$data/glue/CoLA" ;;
-      rte) run "$name" "$model" rte rte "$data/glue/RTE" --set train.epochs=3 ;;
-      stsb) run "$name" "$model" stsb stsb "$data/glue/STS-B" --set train.epochs=3 ;;
-      sst2) run "$name" "$model" sst2 sst2 "$data/glue/SST-2" --set train.max_train_examples=10000 --set train.epochs=2 ;;
-      chunking) run "$name" "$model" chunking chunking "$data/conll2000" ;;
-      squad1) run "$name" "$model" squad1 squad1 "$data/squad/v1.1" --set task.train_file=dev-v1.1.json \
-                --set task.train_articles=24 --set train.max_seq_length="${SQUAD_SEQ:-128}" --set squad.doc_stride=64 \
-                --set squad.max_query_length=32 --set train.epochs=2 ;;
-      *) echo "unknown task $task" >&2; exit 2 ;;
-    esac
-  done
-done
-done
+for seed in "${seeds[@]}"; do suite "$@"; done
 
 # Mean of every score per model and task (over the seeds).
 awk '{

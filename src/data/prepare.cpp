@@ -18,6 +18,7 @@
 #include "electra/data/example_builder.h"
 #include "electra/data/shard.h"
 #include "electra/tokenization/text_encoder.h"
+#include "electra/util/cores.h"
 #include "electra/util/error.h"
 #include "manifest.h"
 
@@ -546,7 +547,7 @@ PrepareSummary prepare_pretraining_data(const PrepareOptions& options) {
   DatasetSink sink(train, eval, options.eval_fraction);
 
   int threads = options.threads;
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads == 0) threads = core_count();
 
   CorpusReader reader(files, options.corpus);
   ProgressReporter progress(options.progress, start);

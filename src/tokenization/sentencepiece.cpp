@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <mutex>
 #include <system_error>
-#include <thread>
 #include <utility>
 
+#include "electra/util/cores.h"
 #include "electra/util/error.h"
 #include "spm_shim/spm_shim.h"
 
@@ -229,7 +229,7 @@ SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& op
   const std::string temporary_vocab = temporary + ".vocab";
 
   const int threads = options.threads > 0 ? options.threads
-                                          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+                                          : core_count();
   const std::vector<std::pair<std::string, std::string>> settings = {
       {"model_prefix", temporary},
       {"model_type", to_string(options.model_type)},

@@ -16,9 +16,9 @@
 #include <iostream>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "electra/util/cores.h"
 #include "electra/util/device.h"
 #include "electra/dist/distributed.h"
 #include "electra/util/logging.h"
@@ -30,8 +30,7 @@ namespace electra::tools {
 inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
   const char* port_env = std::getenv("MASTER_PORT");
   const std::string port = port_env ? port_env : std::to_string(29500 + std::random_device{}() % 2000);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads_per_rank = std::max(1, cores / nproc);
+  const int threads_per_rank = std::max(1, core_count() / nproc);
   std::vector<pid_t> children;
   for (int rank = 0; rank < nproc; ++rank) {
     const pid_t pid = fork();
