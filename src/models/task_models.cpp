@@ -41,8 +41,21 @@ torch::Tensor ElectraClassificationHeadImpl::forward(const torch::Tensor& hidden
   return out_proj(x);  // [B, labels]
 }
 
+AnswerableClassifierImpl::AnswerableClassifierImpl(const ElectraConfig& config) {
+  // 512 as in the official code, whatever the encoder's width.
+  dense = register_module("dense", torch::nn::Linear(2 * config.hidden_size, 512));
+  out_proj = register_module("out_proj", torch::nn::Linear(512, 1));
+}
+
+torch::Tensor AnswerableClassifierImpl::forward(const torch::Tensor& hidden, const torch::Tensor& start_logits) {
+  const auto start_p = torch::softmax(start_logits.to(torch::kFloat), -1).to(hidden.scalar_type());  // [B, S]
+  const auto start_feature = torch::matmul(start_p.unsqueeze(1), hidden).squeeze(1);                 // [B, H]
+  const auto x = torch::cat({hidden.select(1, 0), start_feature}, -1);                                // [B, 2H]
+  return out_proj(torch::gelu(dense(x))).squeeze(-1);                                                 // [B]
+}
+
 TaskModelImpl::TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels,
-                             ClassifierHead classifier_head)
+                             ClassifierHead classifier_head, bool answerable_classifier)
     : kind_(kind), num_labels_(kind == HeadKind::question_answering ? 2 : num_labels) {
   if (num_labels_ < 1) throw Error("a task head needs at least one label");
   electra = register_module("electra", ElectraModel(config));
@@ -52,6 +65,9 @@ TaskModelImpl::TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t
       break;
     case HeadKind::question_answering:
       qa_outputs = register_module("qa_outputs", torch::nn::Linear(config.hidden_size, 2));
+      if (answerable_classifier) {
+        this->answerable_classifier = register_module("answerable_classifier", AnswerableClassifier(config));
+      }
       break;
     case HeadKind::token_classification:
       dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
@@ -66,7 +82,14 @@ torch::Tensor TaskModelImpl::forward(const torch::Tensor& input_ids, const torch
   auto hidden = electra(input_ids, attention_mask, token_type_ids);  // [B, S, H]
   switch (kind_) {
     case HeadKind::sequence_classification: return classifier(hidden);
-    case HeadKind::question_answering: return qa_outputs(hidden);  // [B, S, 2]
+    case HeadKind::question_answering: {
+      auto spans = qa_outputs(hidden);  // [B, S, 2]
+      if (!answerable_classifier) return spans;
+      // Padding must not draw start probability (the official code masks it the same way).
+      const auto starts = spans.select(2, 0).masked_fill(attention_mask.eq(0), -1e4);
+      const auto no_answer = answerable_classifier(hidden, starts);  // [B]
+      return torch::cat({spans, no_answer.to(spans.scalar_type()).view({-1, 1, 1}).expand({-1, spans.size(1), 1})}, 2);
+    }
     case HeadKind::token_classification: return token_classifier(electra::dropout(dropout, hidden));
   }
   return {};

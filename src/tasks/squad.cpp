@@ -350,8 +350,13 @@ std::vector<SquadPrediction> decode_squad(const std::vector<SquadExample>& examp
                                           const std::vector<SquadFeature>& features,
                                           const std::vector<std::vector<float>>& start_logits,
                                           const std::vector<std::vector<float>>& end_logits,
-                                          const SquadDecodeOptions& options) {
+                                          const SquadDecodeOptions& options,
+                                          const std::vector<float>& no_answer_logits) {
   check_decode_inputs(examples, features, start_logits, end_logits, options);
+  if (!no_answer_logits.empty() && no_answer_logits.size() != features.size()) {
+    throw Error("decode_squad: " + std::to_string(features.size()) + " features but " +
+                std::to_string(no_answer_logits.size()) + " no-answer logits; pass one per feature or none");
+  }
   std::vector<std::vector<std::size_t>> features_of(examples.size());
   for (std::size_t f = 0; f < features.size(); ++f) features_of[features[f].example_index].push_back(f);
 
@@ -366,7 +371,9 @@ std::vector<SquadPrediction> decode_squad(const std::vector<SquadExample>& examp
     std::vector<Span> spans;
     SquadCandidate null{"", 0, 0, 0};
     double null_score = std::numeric_limits<double>::infinity();
+    double no_answer = std::numeric_limits<double>::infinity();  // the classifier's, when given
     for (const std::size_t f : features_of[e]) {
+      if (!no_answer_logits.empty()) no_answer = std::min(no_answer, static_cast<double>(no_answer_logits[f]));
       const SquadFeature& feature = features[f];
       const std::vector<float>& starts = start_logits[f];
       const std::vector<float>& ends = end_logits[f];
@@ -413,7 +420,9 @@ std::vector<SquadPrediction> decode_squad(const std::vector<SquadExample>& examp
       if (in_top && nbest.size() > options.n_best) nbest.pop_back();
       // Without any valid span the null answer wins at every threshold; the largest finite
       // double says so and still serializes in null_odds.json (infinity would not).
-      prediction.null_score_diff = has_span ? null_score - best_non_null : std::numeric_limits<double>::max();
+      prediction.null_score_diff = !has_span                  ? std::numeric_limits<double>::max()
+                                   : no_answer_logits.empty() ? null_score - best_non_null
+                                                              : no_answer;
       if (has_span && prediction.null_score_diff <= options.null_threshold) prediction.text = best_text;
     } else if (has_span) {
       prediction.text = prediction.nbest.front().text;

@@ -76,6 +76,11 @@ void FinetuneConfig::validate() const {
     if (squad.max_query_length + 3 >= train.max_seq_length) {
       throw Error("config key \"squad.max_query_length\" leaves no room for context in train.max_seq_length");
     }
+    if (squad.answerable_weight < 0) throw Error("config key \"squad.answerable_weight\" must be >= 0");
+  }
+  if (squad.answerable_classifier && !(task.type == TaskType::squad && task.squad_version == 2)) {
+    throw Error("config key \"squad.answerable_classifier\" needs a SQuAD 2.0 task (task.type squad, task.version 2): "
+                "it learns which windows hold no answer");
   }
 }
 
@@ -149,6 +154,8 @@ FinetuneConfig FinetuneConfig::from_json_string(const std::string& text, const s
     r.read("n_best", s.n_best);
     r.read("max_answer_length", s.max_answer_length);
     r.read("null_threshold", s.null_threshold);
+    r.read("answerable_classifier", s.answerable_classifier);
+    r.read("answerable_weight", s.answerable_weight);
     r.reject_unknown();
   }
   validate_config(c, source);
@@ -204,7 +211,9 @@ std::string FinetuneConfig::to_json_string() const {
                 {"max_query_length", squad.max_query_length},
                 {"n_best", squad.n_best},
                 {"max_answer_length", squad.max_answer_length},
-                {"null_threshold", squad.null_threshold}};
+                {"null_threshold", squad.null_threshold},
+                {"answerable_classifier", squad.answerable_classifier},
+                {"answerable_weight", squad.answerable_weight}};
   return j.dump(2) + "\n";
 }
 

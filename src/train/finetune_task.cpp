@@ -453,21 +453,24 @@ class SquadTask : public FinetuneTask {
   };
   const Part& part(Split s) const { return s == Split::train ? train_ : s == Split::dev ? dev_ : predict_; }
   bool version_2() const { return config_.task.squad_version == 2; }
+  double no_answer_weight() const override { return config_.squad.answerable_weight; }
 
   std::vector<SquadPrediction> decode(Split split, const std::vector<torch::Tensor>& logits) const {
     std::vector<std::vector<float>> starts, ends;
+    std::vector<float> no_answer;  // the answerability classifier's third channel, when present
     for (const auto& l : logits) {
-      auto c = l.to(torch::kFloat).contiguous();  // [S, 2]
+      auto c = l.to(torch::kFloat).contiguous();  // [S, 2] or [S, 3]
       auto s = c.select(1, 0).contiguous(), e = c.select(1, 1).contiguous();
       starts.emplace_back(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
       ends.emplace_back(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+      if (c.size(1) == 3) no_answer.push_back(c[0][2].item<float>());
     }
     SquadDecodeOptions options;
     options.n_best = static_cast<size_t>(config_.squad.n_best);
     options.max_answer_length = static_cast<size_t>(config_.squad.max_answer_length);
     options.version_2 = version_2();
     options.null_threshold = config_.squad.null_threshold;
-    return decode_squad(part(split).examples, part(split).windows, starts, ends, options);
+    return decode_squad(part(split).examples, part(split).windows, starts, ends, options, no_answer);
   }
 
   FinetuneConfig config_;
@@ -551,7 +554,11 @@ torch::Tensor FinetuneTask::loss(const torch::Tensor& logits, const TaskBatch& b
       x = x.masked_fill(pad, -1e4);
       const auto start = F::cross_entropy(x.select(2, 0), batch.labels.select(1, 0));
       const auto end = F::cross_entropy(x.select(2, 1), batch.labels.select(1, 1));
-      return (start + end) / 2;
+      if (x.size(2) == 2) return (start + end) / 2;
+      // The answerability classifier: a window without an answer targets [CLS] (position 0).
+      const auto no_answer = batch.labels.eq(0).all(1).to(torch::kFloat);  // [B]
+      const auto classifier = F::binary_cross_entropy_with_logits(x.select(1, 0).select(1, 2), no_answer);
+      return (start + end) / 2 + no_answer_weight() * classifier;
     }
   }
   return {};

@@ -27,12 +27,13 @@ using Clock = std::chrono::steady_clock;
 
 // config.json of the fine-tuned model: the encoder's config plus what transformers needs to
 // rebuild the head (architectures, id2label/label2id, problem_type), and the official linear
-// head's marker, which only this library reads.
-ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task, ClassifierHead classifier_head) {
+// head's and the answerability classifier's markers, which only this library reads.
+ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task, ClassifierHead classifier_head,
+                          bool answerable_classifier) {
   config.architectures = {to_string(task.head())};
   auto extra = json::parse(config.extra_json);
   for (const char* key : {"id2label", "label2id", "num_labels", "problem_type", "summary_type", "summary_use_proj",
-                          "summary_activation", "summary_last_dropout", "classifier_head"}) {
+                          "summary_activation", "summary_last_dropout", "classifier_head", "answerable_classifier"}) {
     extra.erase(key);
   }
   if (task.head() != HeadKind::question_answering) {
@@ -50,6 +51,7 @@ ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task, Classi
     extra["problem_type"] = task.regression() ? "regression" : "single_label_classification";
     if (classifier_head != ClassifierHead::transformers) extra["classifier_head"] = to_string(classifier_head);
   }
+  if (task.head() == HeadKind::question_answering && answerable_classifier) extra["answerable_classifier"] = true;
   config.extra_json = extra.dump();
   return config;
 }
@@ -59,6 +61,12 @@ std::string saved_classifier_head(const ElectraConfig& config) {
   const auto extra = json::parse(config.extra_json);
   const auto it = extra.find("classifier_head");
   return it != extra.end() && it->is_string() ? it->get<std::string>() : to_string(ClassifierHead::transformers);
+}
+
+bool saved_answerable_classifier(const ElectraConfig& config) {
+  const auto extra = json::parse(config.extra_json);
+  const auto it = extra.find("answerable_classifier");
+  return it != extra.end() && it->is_boolean() && it->get<bool>();
 }
 
 int64_t configured_labels(const ElectraConfig& config) {
@@ -118,7 +126,8 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
   scaler_ = LossScaler(config_.train.precision == Precision::fp16);
   torch::manual_seed(config_.train.seed);
   const auto classifier_head = config_.task.classifier_head;
-  model_ = TaskModel(model_config_, task_.head(), task_.num_labels(), classifier_head);
+  const bool answerable = task_.head() == HeadKind::question_answering && config_.squad.answerable_classifier;
+  model_ = TaskModel(model_config_, task_.head(), task_.num_labels(), classifier_head, answerable);
   if (config_.train.random_init) {
     log->info("random initialisation (train.random_init): the weights in {} are not used", model_dir);
   } else {
@@ -141,11 +150,19 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
       options.ignore_unexpected = {"discriminator_predictions.", "generator_predictions.", "generator_lm_head.",
                                    "classifier.", "qa_outputs."};
     }
+    const bool saved_answerable = saved_answerable_classifier(model_config_);
+    if (same_head && saved_answerable != answerable) {
+      log->warn("{} {} an answerability classifier but squad.answerable_classifier is {}: {}", model_dir,
+                saved_answerable ? "holds" : "has no", answerable ? "true" : "false",
+                answerable ? "it starts anew" : "it is left out");
+    }
+    if (answerable && !(same_head && saved_answerable)) options.allow_missing.push_back(TaskModelImpl::kAnswerablePrefix);
+    if (!answerable) options.ignore_unexpected.push_back(TaskModelImpl::kAnswerablePrefix);
     load_weights(*model_, model_dir, options);
     log->info("loaded {} ({}; {})", model_dir, same_head ? "encoder and head" : "encoder, new head",
               to_string(task_.head()));
   }
-  model_config_ = task_config(model_config_, task_, classifier_head);
+  model_config_ = task_config(model_config_, task_, classifier_head, answerable);
   model_->to(device_);  // before the optimizer sees the parameters
 
   // One parameter group per (layer depth, decay or not): lr * layer_decay^(L+2-depth).

@@ -247,6 +247,67 @@ def squad(bin_dir, config_dir, model, work):
           "n-best probabilities sum to 1")
 
 
+def squad2_answerable(bin_dir, config_dir, model, work):
+    """SQuAD 2.0 with the answerability classifier: a question is answerable exactly when its
+    context holds 'is'; the classifier's logit becomes the null odds and must separate the two."""
+    rng = random.Random(5)
+    data = os.path.join(work, "squad2")
+    os.makedirs(data)
+    for split, n in [("train.json", 240), ("dev.json", 40)]:
+        paragraphs = []
+        for i in range(n):
+            filler = [rng.choice(WORDS[:9]) for _ in range(rng.randint(2, 12))]
+            answer = rng.choice(ANSWERS)
+            at = rng.randint(0, len(filler))
+            qa = {"id": f"{split}-{i}", "question": "what is it ?"}
+            if i % 2:
+                words = filler[:at] + ["is", answer] + filler[at:]
+                start = len(" ".join(words[:at + 1])) + 1
+                qa.update(answers=[{"text": answer, "answer_start": start}], is_impossible=False)
+            else:
+                words = filler[:at] + [answer] + filler[at:]
+                qa.update(answers=[], is_impossible=True)
+            paragraphs.append({"context": " ".join(words), "qas": [qa]})
+        with open(os.path.join(data, split), "w") as f:
+            json.dump({"version": "v2.0", "data": [{"title": "synthetic", "paragraphs": paragraphs}]}, f)
+    out = os.path.join(work, "squad2-out")
+    args = ["--config", os.path.join(config_dir, "squad2.json"), "--data", data, "--set", "task.train_file=train.json",
+            "--set", "task.dev_file=dev.json", "--set", "train.max_seq_length=64", "--set", "squad.doc_stride=32",
+            "--set", "squad.max_query_length=16", "--set", "squad.answerable_classifier=true"]
+    p = run(bin_dir, args + ["--model", model, "--output", out, "--epochs", "6", "--set", "optimizer.learning_rate=2e-3",
+                             "--set", "train.batch_size=16"])
+    check(p.returncode == 0, "squad2 run with the answerability classifier exits 0")
+    best = os.path.join(out, "best")
+    check(json.load(open(os.path.join(best, "config.json"))).get("answerable_classifier") is True,
+          "best/config.json records the answerability classifier")
+    names = safetensors_names(os.path.join(best, "model.safetensors"))
+    check({"answerable_classifier.dense.weight", "answerable_classifier.out_proj.weight", "qa_outputs.weight"} <= names,
+          "the classifier is saved beside qa_outputs")
+
+    def null_odds_auc(run_dir):  # how well null_odds.json ranks unanswerable above answerable questions
+        odds = json.load(open(os.path.join(run_dir, "dev_null_odds.json")))
+        impossible = [odds[f"dev.json-{i}"] for i in range(0, 40, 2)]
+        possible = [odds[f"dev.json-{i}"] for i in range(1, 40, 2)]
+        return sum((a > b) + 0.5 * (a == b) for a in impossible for b in possible) / (len(impossible) * len(possible))
+
+    auc, best_f1 = null_odds_auc(out), reported(p.stdout, "best_f1")
+    check(auc >= 0.7 and best_f1 is not None and best_f1 >= 70.0,
+          f"the classifier's null odds separate the questions (AUC {auc:.2f} >= 0.7, best_f1 {best_f1} >= 70)")
+    # The same run without it: the span scores' null odds, as BERT's run_squad.py computes them.
+    plain = os.path.join(work, "squad2-plain")
+    p0 = run(bin_dir, args[:-2] + ["--model", model, "--output", plain, "--epochs", "6",
+                                   "--set", "optimizer.learning_rate=2e-3", "--set", "train.batch_size=16"])
+    plain_auc, plain_f1 = null_odds_auc(plain), reported(p0.stdout, "best_f1")
+    check(p0.returncode == 0 and plain_f1 is not None and best_f1 >= plain_f1 + 10 and auc > plain_auc,
+          f"the classifier beats span-score null odds (best_f1 {best_f1} vs {plain_f1}, AUC {auc:.2f} vs {plain_auc:.2f})")
+    p2 = run(bin_dir, args + ["--model", best, "--output", os.path.join(work, "squad2-eval"), "--epochs", "0"])
+    check(p2.returncode == 0 and reported(p2.stdout, "best_f1") == best_f1,
+          "a directory with the classifier reloads with it (same best_f1)")
+    p3 = run(bin_dir, args[:-2] + ["--model", best, "--output", os.path.join(work, "squad2-without"), "--epochs", "0"])
+    check(p3.returncode == 0 and "holds an answerability classifier" in p3.stdout + p3.stderr,
+          "reloading without the classifier says it is left out")
+
+
 def errors(bin_dir, config_dir, model, work):
     data = os.path.join(work, "bad")
     os.makedirs(data)
@@ -287,7 +348,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="electra-finetune-test-") as work:
         model = os.path.join(work, "model")
         make_model(model)
-        only = sys.argv[3:] or ["classification", "linear_head", "regression", "tagging", "squad", "errors"]
+        only = sys.argv[3:] or ["classification", "linear_head", "regression", "tagging", "squad", "squad2_answerable",
+                                 "errors"]
         for name in only:
             globals()[name](bin_dir, config_dir, model, work)
     print(f"{len(failures)} failure(s)")

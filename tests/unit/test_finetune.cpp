@@ -67,6 +67,41 @@ TEST(TaskModels, LinearHeadIsOneLinearOnClsAndOnlyThat) {
   EXPECT_THROW(parse_classifier_head("pooler"), Error);
 }
 
+TEST(TaskModels, AnswerableClassifierReadsClsAndTheStartDistribution) {
+  const auto c = tiny_config();
+  torch::manual_seed(11);
+  TaskModel model(c, HeadKind::question_answering, 0, ClassifierHead::transformers, true);
+  EXPECT_EQ(head_names(model), (std::set<std::string>{"qa_outputs.weight", "qa_outputs.bias",
+                                                      "answerable_classifier.dense.weight",
+                                                      "answerable_classifier.dense.bias",
+                                                      "answerable_classifier.out_proj.weight",
+                                                      "answerable_classifier.out_proj.bias"}));
+  EXPECT_EQ(model->answerable_classifier->dense->weight.sizes(), (std::vector<int64_t>{512, 2 * c.hidden_size}));
+  model->eval();
+  auto ids = torch::randint(5, 50, {2, 7}, torch::kLong);
+  auto mask = torch::ones({2, 7}, torch::kLong);
+  auto types = torch::zeros({2, 7}, torch::kLong);
+  const auto out = model(ids, mask, types);
+  ASSERT_EQ(out.sizes(), (std::vector<int64_t>{2, 7, 3}));
+  // The same no-answer logit at every position of a window.
+  EXPECT_TRUE(torch::allclose(out.select(2, 2), out.select(2, 2).select(1, 0).unsqueeze(1).expand({2, 7})));
+
+  // By hand: [CLS] state and the start-softmax-weighted states -> dense -> gelu -> out_proj.
+  const auto hidden = model->electra(ids, mask, types);
+  const auto p = torch::softmax(out.select(2, 0), -1);
+  const auto features = torch::cat({hidden.select(1, 0), (p.unsqueeze(-1) * hidden).sum(1)}, -1);
+  auto& head = *model->answerable_classifier;
+  const auto expected = head.out_proj(torch::gelu(head.dense(features))).squeeze(-1);
+  EXPECT_TRUE(torch::allclose(out.select(2, 2).select(1, 0), expected, 1e-5, 1e-6));
+
+  // Padding draws no start probability: two padded positions leave the logit unchanged.
+  auto padded_ids = torch::cat({ids, torch::zeros({2, 2}, torch::kLong)}, 1);
+  auto padded_mask = torch::cat({mask, torch::zeros({2, 2}, torch::kLong)}, 1);
+  auto padded_types = torch::zeros({2, 9}, torch::kLong);
+  const auto padded = model(padded_ids, padded_mask, padded_types);
+  EXPECT_TRUE(torch::allclose(padded.select(2, 2).select(1, 0), expected, 1e-4, 1e-5));
+}
+
 TEST(TaskModels, OutputShapes) {
   const auto c = tiny_config();
   auto ids = torch::randint(5, 50, {2, 7}, torch::kLong);
@@ -133,7 +168,8 @@ TEST(FinetuneTask, CollatePadsToTheLongestMember) {
 namespace {
 class FixedTask : public FinetuneTask {
  public:
-  explicit FixedTask(HeadKind h) : head_(h) {}
+  explicit FixedTask(HeadKind h, double no_answer_weight = 0) : head_(h), no_answer_weight_(no_answer_weight) {}
+  double no_answer_weight() const override { return no_answer_weight_; }
   std::string name() const override { return "fixed"; }
   HeadKind head() const override { return head_; }
   int64_t num_labels() const override { return 2; }
@@ -143,6 +179,7 @@ class FixedTask : public FinetuneTask {
 
  private:
   HeadKind head_;
+  double no_answer_weight_;
   std::vector<TaskFeature> none_;
 };
 }  // namespace
@@ -166,6 +203,25 @@ TEST(FinetuneTask, SpanLossIgnoresPadding) {
   EXPECT_NEAR(task.loss(logits, batch).item<double>(), (std::log(5.0) + std::log(3.0)) / 2, 1e-5);
 }
 
+TEST(FinetuneTask, AnswerableLossAddsWeightedBinaryCrossEntropy) {
+  FixedTask task(HeadKind::question_answering, 0.5);
+  std::vector<TaskFeature> features(2);
+  features[0].input_ids = {2, 5, 3, 6};
+  features[1].input_ids = {2, 5, 3, 7};
+  for (auto& f : features) f.token_type_ids.assign(f.input_ids.size(), 0);
+  features[0].start = 0, features[0].end = 0;  // no answer in this window: [CLS]
+  features[1].start = 3, features[1].end = 3;
+  auto batch = collate(features, {0, 1}, HeadKind::question_answering, false, 0);
+  auto logits = torch::zeros({2, 4, 3});
+  logits.select(2, 2)[0].fill_(2.0);   // window 0: no-answer logit 2, target 1
+  logits.select(2, 2)[1].fill_(-1.0);  // window 1: logit -1, target 0
+  const double span = std::log(4.0);
+  const double bce = (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0))) / 2;
+  EXPECT_NEAR(task.loss(logits, batch).item<double>(), span + 0.5 * bce, 1e-5);
+  // Without the third channel the classifier term is absent.
+  EXPECT_NEAR(task.loss(logits.narrow(2, 0, 2), batch).item<double>(), span, 1e-5);
+}
+
 TEST(FinetuneConfig, ParsesOverridesAndRejectsBadKeys) {
   const std::string text = R"({"task": {"type": "glue", "name": "mrpc"}, "train": {"epochs": 3}})";
   auto c = FinetuneConfig::from_json_string(text, "t.json", {"train.epochs=10", "optimizer.layer_decay=0.9"});
@@ -184,6 +240,18 @@ TEST(FinetuneConfig, ParsesOverridesAndRejectsBadKeys) {
   }
   EXPECT_THROW(FinetuneConfig::from_json_string(R"({"task": {"type": "squad", "version": 3}})", "t"), Error);
   EXPECT_THROW(FinetuneConfig::from_json_string(R"({"task": {"type": "poetry"}})", "t"), Error);
+  // The answerability classifier: SQuAD 2.0 only, round-trips through the resolved config.
+  const auto squad2 = FinetuneConfig::from_json_string(R"({"task": {"type": "squad", "version": 2}})", "t",
+                                                       {"squad.answerable_classifier=true", "squad.answerable_weight=0.25"});
+  const auto squad2_again = FinetuneConfig::from_json_string(squad2.to_json_string(), "resolved");
+  EXPECT_TRUE(squad2_again.squad.answerable_classifier);
+  EXPECT_DOUBLE_EQ(squad2_again.squad.answerable_weight, 0.25);
+  try {
+    FinetuneConfig::from_json_string(R"({"task": {"type": "squad", "version": 1}})", "t", {"squad.answerable_classifier=true"});
+    FAIL() << "answerable classifier accepted for SQuAD 1.1";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("squad.answerable_classifier"), std::string::npos) << e.what();
+  }
   const auto linear = FinetuneConfig::from_json_string(R"({"task": {"name": "sst2"}})", "t", {"task.classifier_head=linear"});
   EXPECT_EQ(linear.task.classifier_head, ClassifierHead::linear);
   EXPECT_EQ(FinetuneConfig::from_json_string(linear.to_json_string(), "resolved").task.classifier_head,

@@ -535,6 +535,30 @@ TEST(SquadDecode, Version2NullAnswer) {
   EXPECT_DOUBLE_EQ(p.nbest[0].end_logit, 0.5);
 }
 
+TEST(SquadDecode, Version2AnswerableClassifierGivesTheNullOdds) {
+  const std::vector<SquadExample> examples = {example(kLetters, "q")};
+  const auto features = electra::make_squad_features(toy(), examples, windows(8, 2));
+  ASSERT_EQ(features.size(), 4u);
+  Logits starts, ends;
+  for (const auto& f : features) {
+    starts.push_back(logits(f, {{0, 5}}));  // span null scores that would answer "" everywhere
+    ends.push_back(logits(f, {{0, 5}}));
+  }
+  starts[1][4] = 1.5;  // "d" = 3
+  ends[1][4] = 1.5;
+  // The question's null odds: the smallest window logit (-0.5), whatever the span scores say.
+  const std::vector<float> no_answer = {3, -0.5f, 1, 2};
+  auto p = electra::decode_squad(examples, features, starts, ends, decoding(3, 30, true), no_answer)[0];
+  EXPECT_DOUBLE_EQ(p.null_score_diff, -0.5);
+  EXPECT_EQ(p.text, "d");
+  EXPECT_EQ(texts(p).front(), "");  // the n-best still ranks by span scores (null 10 > 3)
+  // A threshold below the odds answers "".
+  p = electra::decode_squad(examples, features, starts, ends, decoding(3, 30, true, -1), no_answer)[0];
+  EXPECT_EQ(p.text, "");
+  // One logit per feature or none.
+  EXPECT_THROW(electra::decode_squad(examples, features, starts, ends, decoding(3, 30, true), {1, 2}), electra::Error);
+}
+
 TEST(SquadDecode, Version2NullIsAppendedWhenOutsideTheNBest) {
   const OneWindow w;
   const auto& f = w.features[0];

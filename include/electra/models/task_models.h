@@ -29,14 +29,30 @@ class ElectraClassificationHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ElectraClassificationHead);
 
+// answerable_classifier (SQuAD 2.0, the official code's option): from the [CLS] state and the
+// hidden states weighted by the start-position softmax, dense(2H, 512) -> gelu -> out_proj(1):
+// the logit that a window holds no answer. transformers has no such head; it loads the rest.
+class AnswerableClassifierImpl : public torch::nn::Module {
+ public:
+  explicit AnswerableClassifierImpl(const ElectraConfig& config);
+  // hidden [B, S, H], start_logits [B, S] with padding already pushed down -> [B]
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& start_logits);
+
+  torch::nn::Linear dense{nullptr}, out_proj{nullptr};
+};
+TORCH_MODULE(AnswerableClassifier);
+
 // Every task model: an encoder named `electra`, a head, and one forward that returns the
 // head's logits: [B, labels] (sequence), [B, S, 2] (span start/end), [B, S, labels] (token).
+// With the answerability classifier the span logits gain a third channel, [B, S, 3], that holds
+// the window's no-answer logit at every position: one tensor still carries everything the loss
+// and the decoder need, through the same batching and gathering as the other heads.
 class TaskModelImpl : public torch::nn::Module {
  public:
   // num_labels: classes (1 = regression) or tags; ignored for question answering.
   // classifier_head: which sentence-level head (sequence classification only).
   TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels,
-                ClassifierHead classifier_head = ClassifierHead::transformers);
+                ClassifierHead classifier_head = ClassifierHead::transformers, bool answerable_classifier = false);
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         const torch::Tensor& token_type_ids);
 
@@ -45,10 +61,12 @@ class TaskModelImpl : public torch::nn::Module {
   const ElectraConfig& config() const { return electra->config(); }
   // The name prefix of the head's parameters ("classifier." or "qa_outputs.").
   std::string head_prefix() const;
+  static constexpr const char* kAnswerablePrefix = "answerable_classifier.";
 
   ElectraModel electra{nullptr};
   ElectraClassificationHead classifier{nullptr};    // sequence_classification
   torch::nn::Linear qa_outputs{nullptr};           // question_answering
+  AnswerableClassifier answerable_classifier{nullptr};  // question_answering, optional
   torch::nn::Linear token_classifier{nullptr};     // token_classification, registered as "classifier"
   torch::nn::Dropout dropout{nullptr};             // token_classification
 

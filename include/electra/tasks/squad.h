@@ -94,10 +94,14 @@ struct SquadPrediction {
 // Equal texts keep the best-scoring span. v2: "" sits in the n-best by its score, or is
 // appended when it misses the top n_best (BERT). Without any valid span the text is ""
 // (Hugging Face answers "empty"), and v2's null_score_diff is the largest finite double.
+// no_answer_logits (v2, the answerability classifier; one per feature, or empty): the example's
+// null_score_diff is then the minimum over its windows of that logit, not a span-score difference,
+// and the answer is "" when it exceeds null_threshold. The n-best list is ranked as without it.
 std::vector<SquadPrediction> decode_squad(const std::vector<SquadExample>& examples,
                                           const std::vector<SquadFeature>& features,
                                           const std::vector<std::vector<float>>& start_logits,
                                           const std::vector<std::vector<float>>& end_logits,
-                                          const SquadDecodeOptions& options);
+                                          const SquadDecodeOptions& options,
+                                          const std::vector<float>& no_answer_logits = {});
 
 }  // namespace electra

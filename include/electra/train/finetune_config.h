@@ -74,6 +74,11 @@ struct SquadSection {
   int64_t n_best = 20;
   int64_t max_answer_length = 30;
   double null_threshold = 0.0;
+  // SQuAD 2.0: the official code's answerability classifier, a second head that predicts from
+  // [CLS] and the start-probability-weighted hidden state whether a window holds no answer; its
+  // logit (min over windows) replaces the span scores as the question's null score.
+  bool answerable_classifier = false;
+  double answerable_weight = 0.5;  // loss = span loss + answerable_weight * its binary cross-entropy
 };
 
 struct FinetuneConfig {

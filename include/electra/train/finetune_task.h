@@ -66,6 +66,8 @@ class FinetuneTask {
 
   // The loss of a batch from the head's logits.
   torch::Tensor loss(const torch::Tensor& logits, const TaskBatch& batch) const;
+  // Weight of the answerability classifier's loss (span logits with a third channel).
+  virtual double no_answer_weight() const { return 0; }
   // logits[i]: the head output of features(split)[i] without padding ([labels], [S_i, 2] or [S_i, labels]).
   virtual TaskScores score(Split split, const std::vector<torch::Tensor>& logits) const = 0;
   // Prediction files in the formats users expect (GLUE submission TSV, SQuAD predictions.json
