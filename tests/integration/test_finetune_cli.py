@@ -209,9 +209,11 @@ def tagging(bin_dir, config_dir, model, work):
     check(f1 is not None and f1 >= 90.0, f"tagging learns the word tags (chunk F1 {f1} >= 90)")
 
 
-def squad(bin_dir, config_dir, model, work):
-    rng = random.Random(4)
-    data = os.path.join(work, "squad")
+def synthetic_squad(work, name, seed, version_2=False):
+    """train.json (240 questions) and dev.json (40): "what is it ?" over filler words, answered by
+    the word after "is". version_2: every other question's context lacks "is" and has no answer."""
+    rng = random.Random(seed)
+    data = os.path.join(work, name)
     os.makedirs(data)
     for split, n in [("train.json", 240), ("dev.json", 40)]:
         paragraphs = []
@@ -219,14 +221,26 @@ def squad(bin_dir, config_dir, model, work):
             filler = [rng.choice(WORDS[:9]) for _ in range(rng.randint(2, 12))]
             answer = rng.choice(ANSWERS)
             at = rng.randint(0, len(filler))
-            words = filler[:at] + ["is", answer] + filler[at:]
-            context = " ".join(words)
-            start = len(" ".join(words[:at + 1])) + 1
-            assert context[start:start + len(answer)] == answer
-            paragraphs.append({"context": context, "qas": [{"id": f"{split}-{i}", "question": "what is it ?",
-                                                            "answers": [{"text": answer, "answer_start": start}]}]})
+            qa = {"id": f"{split}-{i}", "question": "what is it ?"}
+            if version_2 and i % 2 == 0:
+                words = filler[:at] + [answer] + filler[at:]
+                qa.update(answers=[], is_impossible=True)
+            else:
+                words = filler[:at] + ["is", answer] + filler[at:]
+                start = len(" ".join(words[:at + 1])) + 1
+                assert " ".join(words)[start:start + len(answer)] == answer
+                qa["answers"] = [{"text": answer, "answer_start": start}]
+                if version_2:
+                    qa["is_impossible"] = False
+            paragraphs.append({"context": " ".join(words), "qas": [qa]})
         with open(os.path.join(data, split), "w") as f:
-            json.dump({"version": "1.1", "data": [{"title": "synthetic", "paragraphs": paragraphs}]}, f)
+            json.dump({"version": "v2.0" if version_2 else "1.1",
+                       "data": [{"title": "synthetic", "paragraphs": paragraphs}]}, f)
+    return data
+
+
+def squad(bin_dir, config_dir, model, work):
+    data = synthetic_squad(work, "squad", 4)
     out = os.path.join(work, "squad-out")
     p = run(bin_dir, ["--config", os.path.join(config_dir, "squad1.json"), "--model", model, "--data", data,
                       "--output", out, "--epochs", "6", "--set", "task.train_file=train.json", "--set",
@@ -250,26 +264,7 @@ def squad(bin_dir, config_dir, model, work):
 def squad2_answerable(bin_dir, config_dir, model, work):
     """SQuAD 2.0 with the answerability classifier: a question is answerable exactly when its
     context holds 'is'; the classifier's logit becomes the null odds and must separate the two."""
-    rng = random.Random(5)
-    data = os.path.join(work, "squad2")
-    os.makedirs(data)
-    for split, n in [("train.json", 240), ("dev.json", 40)]:
-        paragraphs = []
-        for i in range(n):
-            filler = [rng.choice(WORDS[:9]) for _ in range(rng.randint(2, 12))]
-            answer = rng.choice(ANSWERS)
-            at = rng.randint(0, len(filler))
-            qa = {"id": f"{split}-{i}", "question": "what is it ?"}
-            if i % 2:
-                words = filler[:at] + ["is", answer] + filler[at:]
-                start = len(" ".join(words[:at + 1])) + 1
-                qa.update(answers=[{"text": answer, "answer_start": start}], is_impossible=False)
-            else:
-                words = filler[:at] + [answer] + filler[at:]
-                qa.update(answers=[], is_impossible=True)
-            paragraphs.append({"context": " ".join(words), "qas": [qa]})
-        with open(os.path.join(data, split), "w") as f:
-            json.dump({"version": "v2.0", "data": [{"title": "synthetic", "paragraphs": paragraphs}]}, f)
+    data = synthetic_squad(work, "squad2", 5, version_2=True)
     out = os.path.join(work, "squad2-out")
     args = ["--config", os.path.join(config_dir, "squad2.json"), "--data", data, "--set", "task.train_file=train.json",
             "--set", "task.dev_file=dev.json", "--set", "train.max_seq_length=64", "--set", "squad.doc_stride=32",
