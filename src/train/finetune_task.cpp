@@ -37,6 +37,19 @@ void keep_first(std::vector<T>& items, int64_t limit) {
   if (limit > 0 && static_cast<int64_t>(items.size()) > limit) items.resize(static_cast<size_t>(limit));
 }
 
+// A SQuAD file whose questions carry neither answers nor "is_impossible" is a test file with the
+// answers held back: the official scorer would count every question as unanswerable and report
+// F1 100 for empty predictions, so training or scoring on it is refused.
+void require_gold(const std::vector<SquadExample>& examples, const std::string& path, const char* role) {
+  if (examples.empty()) return;
+  for (const auto& e : examples) {
+    if (e.is_impossible || !e.answers.empty()) return;
+  }
+  throw Error(path + ": no question in the " + role + " examples has an answer or \"is_impossible\" (a test file with "
+              "its answers held back?); " + role + " needs a labelled file, and --predict " + path +
+              " writes predictions for this one");
+}
+
 std::string format_number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.4f", v);
@@ -377,6 +390,8 @@ class SquadTask : public FinetuneTask {
       keep_first(dev_.examples, config.train.max_eval_examples);
     }
     keep_first(train, config.train.max_train_examples);
+    require_gold(train, train_path, "training");
+    require_gold(dev_.examples, dev_path, "evaluation");
     train_.examples = std::move(train);
     if (!predict_file.empty()) predict_.examples = read_squad(predict_file);
     for (auto* part : {&train_, &dev_, &predict_}) {

@@ -335,6 +335,16 @@ def errors(bin_dir, config_dir, model, work):
     with open(broken, "w") as f:
         f.write('{"task": {"type": "glue", "name": "nosuchtask"}}')
     fails(["--config", broken] + base[2:], "nosuchtask", "an unknown GLUE task is named")
+    squad_data = synthetic_squad(work, "squad-test-file", 5)
+    test_file = json.load(open(os.path.join(squad_data, "dev.json")))
+    for para in test_file["data"][0]["paragraphs"]:
+        for qa in para["qas"]:
+            qa["answers"] = []  # a test file: answers held back
+    json.dump(test_file, open(os.path.join(squad_data, "test.json"), "w"))
+    fails(["--config", os.path.join(config_dir, "squad2.json"), "--model", model, "--data", squad_data, "--output",
+           os.path.join(work, "squad-test-out"), "--set", "task.train_file=train.json", "--set",
+           "task.dev_file=test.json", "--epochs", "1"], "test.json: no question in the evaluation examples",
+          "a SQuAD file without gold answers is refused as the dev set, naming the file")
 
 
 def main():
