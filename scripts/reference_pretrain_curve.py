@@ -2,8 +2,9 @@
 """An independent ELECTRA pre-training loop in eager PyTorch, written the way Hugging Face users
 write it, on the shards electra-prepare made: the learning-curve reference for electra-pretrain.
 
-Same model sizes (the parity-fixture modules: HF's layout and dropout places), same masking rule
-(15% of real non-special tokens, 85% [MASK], 15% kept), loss 1 x MLM + 50 x discriminator,
+The `tiny` config's model (the parity-fixture modules: HF's layout and dropout places), masking as
+HF's collator does it (each real non-special token chosen with probability 0.15, where electra-pretrain
+chooses an exact count; 85% [MASK], 15% kept), loss 1 x MLM + 50 x discriminator,
 AdamW (eps 1e-6, weight decay 0.01 except LayerNorm and biases), warmup then linear decay,
 global-norm clip 1.0. It shares no code with the C++ trainer, so when both curves agree the
 trainer's pace is the objective's, not a bug's.
