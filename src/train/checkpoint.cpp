@@ -86,6 +86,12 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
   return final_dir.string();
 }
 
+std::vector<std::string> list_checkpoints(const std::string& root) {
+  std::vector<std::string> out;
+  for (const auto& dir : complete_checkpoints(root)) out.push_back(dir.string());
+  return out;
+}
+
 std::string latest_checkpoint(const std::string& root) {
   auto all = complete_checkpoints(root);
   return all.empty() ? "" : all.back().string();

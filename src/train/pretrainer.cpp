@@ -316,9 +316,18 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
   const auto& t = config_.train;
   fs::create_directories(t.output);
   if (resume) {
-    const auto latest = latest_checkpoint((fs::path(t.output) / "checkpoints").string());
-    if (latest.empty()) throw file_error(t.output, "--resume: no checkpoint found under checkpoints/");
-    restore(latest);
+    const auto checkpoints = list_checkpoints((fs::path(t.output) / "checkpoints").string());
+    if (checkpoints.empty()) throw file_error(t.output, "--resume: no checkpoint found under checkpoints/");
+    const auto& latest = checkpoints.back();
+    try {
+      restore(latest);
+    } catch (const Error& e) {
+      if (checkpoints.size() < 2) throw;
+      // Reported, not skipped: resuming silently from an older checkpoint would drop steps and
+      // let pruning delete the damaged one.
+      throw Error(std::string(e.what()) + "; the checkpoint before it, " + checkpoints[checkpoints.size() - 2] +
+                  ", may be intact: move " + latest + " out of checkpoints/ and run --resume again");
+    }
     log->info("resumed from {} at step {}", latest, progress_.step);
   }
   std::ofstream metrics_file;  // only rank 0 writes; elsewhere the stream stays closed and ignores output

@@ -9,6 +9,7 @@ usage: test_pretrain_cli.py BIN_DIR TOY_VOCAB CONFIG
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,6 +99,19 @@ def main():
                "--set", "train.bacth_size=3"], "train.bacth_size", "unknown config key")
     one_error([tool("electra-pretrain"), "--config", config, "--data", data, "--output", os.path.join(work, "z"),
                "--resume"], "no checkpoint", "resume without a checkpoint")
+    # A damaged newest checkpoint: the error names the file and the earlier checkpoint; nothing is removed.
+    damaged_run = os.path.join(work, "damaged")
+    shutil.copytree(run_dir, damaged_run)
+    kept = sorted(os.listdir(os.path.join(damaged_run, "checkpoints")))
+    check(len(kept) == 2, f"two checkpoints kept: {kept}")
+    newest = os.path.join(damaged_run, "checkpoints", kept[-1], "model.safetensors")
+    with open(newest, "r+b") as f:
+        f.truncate(4000)
+    one_error(args[:6] + [damaged_run] + args[7:] + ["--resume"], "the checkpoint before it", "truncated checkpoint")
+    r = subprocess.run(args[:6] + [damaged_run] + args[7:] + ["--resume"], capture_output=True, text=True, timeout=120)
+    check(kept[-1] + "/model.safetensors" in r.stderr and kept[0] in r.stderr, f"names both checkpoints: {r.stderr[-300:]}")
+    check(sorted(os.listdir(os.path.join(damaged_run, "checkpoints"))) == kept and os.path.getsize(newest) == 4000,
+          "the checkpoints are left as they were")
     bad_config = os.path.join(work, "bad.json")
     with open(bad_config, "w") as f:
         f.write('{"model": {"hidden_size": 30, "num_attention_heads": 4}}')

@@ -32,6 +32,9 @@ struct CheckpointContents {
 std::string save_checkpoint(const std::string& root, const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                              const CheckpointContents& contents, int keep);
 
+// The complete checkpoints under root (step-N folders with a trainer state), oldest first.
+std::vector<std::string> list_checkpoints(const std::string& root);
+
 // The newest complete checkpoint under root, or "" when there is none.
 std::string latest_checkpoint(const std::string& root);
 
