@@ -74,7 +74,8 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
                 {"elapsed_seconds", p.elapsed_seconds},
                 {"loss_scale", p.loss_scale},
                 {"world_size", p.world_size},
-                {"config", json::parse(contents.config_json)}};
+                {"config", json::parse(contents.config_json)},
+                {"extra", json::parse(contents.extra_json)}};
   write_file_atomic((tmp_dir / "trainer_state.json").string(), state.dump(2) + "\n");
 
   fs::remove_all(final_dir, ec);
@@ -120,6 +121,7 @@ CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& mo
     c.progress.loss_scale = state.value("loss_scale", 0.0);
     c.progress.world_size = state.value("world_size", int64_t{1});
     c.config_json = state.at("config").dump();
+    c.extra_json = state.value("extra", json::object()).dump();
   } catch (const json::exception& e) {
     throw file_error(state_path, std::string("corrupt trainer state: ") + e.what());
   }

@@ -10,6 +10,7 @@
 
 #include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
+#include "electra/train/checkpoint.h"
 #include "electra/util/device.h"
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
@@ -233,7 +234,58 @@ void Finetuner::write_predictions() {
   task_.write_predictions(Split::predict, logits, output_);
 }
 
-FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
+void Finetuner::save_checkpoint(const FinetuneResult& result, const RunState& state) {
+  if (!is_main()) return;
+  CheckpointContents contents;
+  contents.progress.step = result.steps;
+  contents.progress.epoch = state.epoch;
+  contents.progress.cursor = state.cursor;
+  contents.progress.loss_scale = scaler_.enabled() ? scaler_.scale() : 0.0;
+  contents.progress.world_size = distributed_ ? distributed_->world_size() : 1;
+  contents.config_json = config_.to_json_string();
+  json best = json::array();
+  for (const auto& [name, value] : result.best.values) best.push_back({name, value});
+  contents.extra_json = json{{"have_best", state.have_best}, {"best", best}, {"best_epoch", result.best_epoch},
+                             {"evaluations_without_gain", state.evaluations_without_gain}}.dump();
+  electra::save_checkpoint((fs::path(output_) / "checkpoints").string(), *model_, *optimizer_, contents, 1);
+}
+
+void Finetuner::restore_checkpoint(FinetuneResult& result, RunState& state) {
+  const auto all = list_checkpoints((fs::path(output_) / "checkpoints").string());
+  if (all.empty()) {
+    throw file_error(output_, "--resume: no checkpoint under checkpoints/ (one is written after every epoch and "
+                              "when a run is interrupted; a completed run removes them)");
+  }
+  const auto contents = load_checkpoint(all.back(), *model_, *optimizer_);
+  // The schedule and the data order follow from these: anything else would not continue exactly.
+  const auto saved = json::parse(contents.config_json), now = json::parse(config_.to_json_string());
+  for (const char* key : {"task", "optimizer", "squad"}) {
+    if (saved.value(key, json()) != now.value(key, json())) {
+      throw file_error(all.back(), std::string("written with a different \"") + key +
+                                       "\" section; resume with the config in its trainer_state.json");
+    }
+  }
+  for (const char* key : {"seed", "batch_size", "epochs", "max_seq_length"}) {
+    if (saved.at("train").value(key, json()) != now.at("train").value(key, json())) {
+      throw file_error(all.back(), std::string("train.") + key + " differs from the checkpoint's (" +
+                                       saved.at("train").value(key, json()).dump() + ")");
+    }
+  }
+  const auto extra = json::parse(contents.extra_json);
+  result.steps = contents.progress.step;
+  result.best_epoch = extra.value("best_epoch", 0.0);
+  for (const auto& pair : extra.value("best", json::array())) {
+    result.best.values.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<double>());
+  }
+  state.epoch = contents.progress.epoch;
+  state.cursor = contents.progress.cursor;
+  state.have_best = extra.value("have_best", false);
+  state.evaluations_without_gain = extra.value("evaluations_without_gain", 0);
+  scaler_.set_scale(contents.progress.loss_scale);
+  logger("finetune")->info("resumed from {} at step {}", all.back(), result.steps);
+}
+
+FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
   auto log = logger("finetune");
   fs::create_directories(output_);
   std::ofstream metrics;  // rank 0 only; elsewhere the closed stream ignores output
@@ -256,12 +308,12 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
 
   FinetuneResult result;
   result.best_dir = (fs::path(output_) / "best").string();
-  bool have_best = false;
-  int evaluations_without_gain = 0;
+  RunState state;
+  if (resume) restore_checkpoint(result, state);
   auto evaluate = [&](double epoch) {
     if (!task_.has(Split::dev)) return;
     if (!is_main()) {  // rank 0 scores; the others learn whether to stop from it
-      evaluations_without_gain = static_cast<int>(distributed_->sum({0.0})[0]);
+      state.evaluations_without_gain = static_cast<int>(distributed_->sum({0.0})[0]);
       return;
     }
     const auto logits = predict(Split::dev);
@@ -269,30 +321,33 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
     json line = {{"split", "dev"}, {"epoch", epoch}, {"step", result.steps}};
     for (const auto& [name, value] : scores.values) line[name] = value;
     metrics << line.dump() << "\n" << std::flush;
-    const bool better = !have_best || scores.main() > result.best.main();
+    const bool better = !state.have_best || scores.main() > result.best.main();
     log->info("epoch {:.2f} dev: {}{}", epoch, scores.summary(), better ? " (best so far)" : "");
     if (better) {
-      have_best = true;
+      state.have_best = true;
       result.best = scores;
       result.best_epoch = epoch;
-      evaluations_without_gain = 0;
+      state.evaluations_without_gain = 0;
       save_best(scores, epoch);
       task_.write_predictions(Split::dev, logits, output_);
     } else {
-      ++evaluations_without_gain;
+      ++state.evaluations_without_gain;
     }
-    if (distributed_) distributed_->sum({static_cast<double>(evaluations_without_gain)});
+    if (distributed_) distributed_->sum({static_cast<double>(state.evaluations_without_gain)});
   };
 
   torch::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed);
+  for (int64_t e = 0; e < state.epoch; ++e) torch::randperm(static_cast<int64_t>(train.size()), rng, torch::kLong);
   model_->train();
   const auto start = Clock::now();
+  const int64_t first_step = result.steps;
   double loss_sum = 0;
   int64_t loss_count = 0, examples_seen = 0;
-  for (int64_t epoch = 0; result.steps < total_steps; ++epoch) {
+  for (; result.steps < total_steps; ++state.epoch, state.cursor = 0) {
     const auto order = torch::randperm(static_cast<int64_t>(train.size()), rng, torch::kLong);
     const auto* o = order.data_ptr<int64_t>();
-    for (size_t begin = 0; begin < train.size() && result.steps < total_steps; begin += batch_size) {
+    for (size_t begin = static_cast<size_t>(state.cursor); begin < train.size() && result.steps < total_steps;
+         begin += batch_size) {
       // This rank's share of the global batch (every rank draws the same order).
       const size_t end = std::min(train.size(), begin + batch_size), global_rows = end - begin;
       const size_t share_begin = begin + global_rows * static_cast<size_t>(rank) / static_cast<size_t>(world);
@@ -329,13 +384,14 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
       }
       scaler_.update(finite);
       ++result.steps;
+      state.cursor = static_cast<int64_t>(end);
 
       loss_sum += step_loss;
       ++loss_count;
       examples_seen += static_cast<int64_t>(rows.size());
       if (result.steps % config_.train.log_every == 0 || result.steps == total_steps) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        const double per_step = elapsed / static_cast<double>(result.steps);
+        const double per_step = elapsed / static_cast<double>(result.steps - first_step);
         log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s eta {}", result.steps, total_steps,
                   static_cast<double>(result.steps) / steps_per_epoch, loss_sum / loss_count, lr,
                   examples_seen / elapsed, eta(per_step * (total_steps - result.steps)));
@@ -345,23 +401,39 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop) {
         loss_sum = 0;
         loss_count = 0;
       }
-      bool stopping = stop && stop->load();
+      // Not on the last step: the run is about to finish, and a checkpoint there would skip the
+      // final evaluation on resume.
+      bool stopping = stop && stop->load() && result.steps < total_steps;
       if (distributed_) stopping = distributed_->sum({stopping ? 1.0 : 0.0})[0] > 0;
       if (stopping) {
         result.interrupted = true;
         break;
       }
     }
-    if (result.interrupted) break;
-    evaluate(std::min(config_.train.epochs, static_cast<double>(result.steps) / steps_per_epoch));
-    if (config_.train.early_stopping_patience > 0 && evaluations_without_gain >= config_.train.early_stopping_patience) {
-      log->info("early stopping: no gain in {} evaluations", evaluations_without_gain);
+    if (result.interrupted) {
+      save_checkpoint(result, state);
       break;
     }
+    evaluate(std::min(config_.train.epochs, static_cast<double>(result.steps) / steps_per_epoch));
+    const int patience = config_.train.early_stopping_patience;
+    if (patience > 0 && state.evaluations_without_gain >= patience) {
+      log->info("early stopping: no gain in {} evaluations", state.evaluations_without_gain);
+      break;
+    }
+    if (result.steps < total_steps) {  // the next pass starts from here after a crash
+      RunState next = state;
+      next.epoch = state.epoch + 1;
+      next.cursor = 0;
+      save_checkpoint(result, next);
+    }
+  }
+  if (!result.interrupted && is_main()) {
+    std::error_code ec;
+    fs::remove_all(fs::path(output_) / "checkpoints", ec);
   }
   if (total_steps == 0) evaluate(0);  // evaluation (and prediction) only
   if (result.interrupted) log->warn("interrupted after {} steps", result.steps);
-  if (!have_best && !result.interrupted && is_main()) {
+  if (!state.have_best && !result.interrupted && is_main()) {
     save_best({}, static_cast<double>(result.steps) / std::max<int64_t>(steps_per_epoch, 1));  // no dev set: keep the last
   }
   if (distributed_) distributed_->barrier();  // rank 0 has written best/

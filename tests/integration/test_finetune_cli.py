@@ -15,9 +15,11 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import torch
 
@@ -123,6 +125,64 @@ def classification(bin_dir, config_dir, model, work):
                        "--epochs", "0", "--set", "task.id=id"])
     check(p2.returncode == 0 and abs(reported(p2.stdout, "accuracy") - acc) < 0.01,
           "a fine-tuned directory reloads with its head (same dev accuracy)")
+
+
+def resume(bin_dir, config_dir, model, work):
+    """Ctrl-C writes a checkpoint; --resume then gives the uninterrupted run's losses and kept model."""
+    data = classification_data(work)
+    base = ["--config", os.path.join(config_dir, "custom-classification.json"), "--model", model, "--data", data,
+            "--epochs", "30", "--set", "optimizer.learning_rate=2e-3", "--set", "task.id=id", "--set",
+            "train.batch_size=16", "--set", "train.log_every=1", "--threads", "1"]
+    whole, parts = os.path.join(work, "resume-whole"), os.path.join(work, "resume-parts")
+    p = run(bin_dir, base + ["--output", whole])
+    check(p.returncode == 0 and not os.path.exists(os.path.join(whole, "checkpoints")),
+          "an uninterrupted run exits 0 and removes its checkpoints")
+    proc = subprocess.Popen([os.path.join(bin_dir, "electra-finetune")] + base + ["--output", parts],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = os.path.join(parts, "metrics.jsonl")
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.exists(metrics) and sum('"train"' in line for line in open(metrics)) >= 40:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    saved = os.listdir(os.path.join(parts, "checkpoints")) if os.path.isdir(os.path.join(parts, "checkpoints")) else []
+    check(proc.returncode == 130 and "--resume" in out and len(saved) == 1,
+          f"Ctrl-C exits 130, writes one checkpoint and says how to resume (rc {proc.returncode}, {saved})")
+    p = run(bin_dir, base + ["--output", parts, "--resume"])
+    check(p.returncode == 0 and "resumed from" in p.stderr, "--resume finishes the run")
+
+    def records(path, split):
+        return {r["step"]: r for r in map(json.loads, open(path)) if r["split"] == split}
+
+    a, b = records(os.path.join(whole, "metrics.jsonl"), "train"), records(metrics, "train")
+    check(sorted(a) == sorted(b) and max(abs(a[s]["loss"] - b[s]["loss"]) for s in a) <= 1e-6,
+          f"every step's loss equals the uninterrupted run's ({len(a)} steps, interrupted at {saved})")
+    dev_a, dev_b = records(os.path.join(whole, "metrics.jsonl"), "dev"), records(metrics, "dev")
+    check(dev_a.keys() == dev_b.keys() and all(dev_a[s]["accuracy"] == dev_b[s]["accuracy"] for s in dev_a),
+          "every evaluation equals the uninterrupted run's")
+    same = [open(os.path.join(d, "best", "model.safetensors"), "rb").read() for d in (whole, parts)]
+    check(same[0] == same[1], "the kept model is byte-identical")
+    p = run(bin_dir, base + ["--output", parts, "--resume"], expect_ok=False)
+    check(p.returncode == 1 and "no checkpoint" in p.stderr, "--resume after a completed run says there is nothing to resume")
+
+    # A killed run (no chance to save) continues from the checkpoint written after its last epoch.
+    killed = os.path.join(work, "resume-killed")
+    proc = subprocess.Popen([os.path.join(bin_dir, "electra-finetune")] + base + ["--output", killed],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = os.path.join(killed, "checkpoints")
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.isdir(checkpoints) and any(not n.endswith(".tmp") for n in os.listdir(checkpoints)):
+            break
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    p = run(bin_dir, base + ["--output", killed, "--resume"])
+    c = records(os.path.join(killed, "metrics.jsonl"), "train")  # re-run steps: the later record wins
+    check(p.returncode == 0 and sorted(c) == sorted(a) and max(abs(a[s]["loss"] - c[s]["loss"]) for s in a) <= 1e-6,
+          "after a kill, --resume from the last epoch's checkpoint gives the uninterrupted run's losses")
 
 
 def linear_head(bin_dir, config_dir, model, work):
@@ -353,8 +413,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="electra-finetune-test-") as work:
         model = os.path.join(work, "model")
         make_model(model)
-        only = sys.argv[3:] or ["classification", "linear_head", "regression", "tagging", "squad", "squad2_answerable",
-                                 "errors"]
+        only = sys.argv[3:] or ["classification", "resume", "linear_head", "regression", "tagging", "squad",
+                                 "squad2_answerable", "errors"]
         for name in only:
             globals()[name](bin_dir, config_dir, model, work)
     print(f"{len(failures)} failure(s)")

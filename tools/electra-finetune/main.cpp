@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       "directory with model.safetensors) on one task. Evaluates on dev after each epoch, keeps the best\n"
       "model in <output>/best (loadable by transformers) with its dev predictions, and writes\n"
       "<output>/metrics.jsonl. --predict FILE writes predictions for unlabelled data with the best model.\n"
+      "Ctrl-C writes a checkpoint; --resume continues from it.\n"
       "Data parallel: --nproc-per-node N, torchrun --no-python, or srun (Gloo on CPU).",
       "electra-finetune"};
   std::string config_path, model_dir, data_dir, output, predict_file, precision, device;
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
+  bool resume = false;
+  app.add_flag("--resume", resume,
+               "Continue from <output>/checkpoints (written after every epoch and on Ctrl-C) with the same config");
   double rendezvous_seconds = 120;
   electra::tools::add_distributed_options(app, &rendezvous_seconds);
   CLI11_PARSE(app, argc, argv);
@@ -65,14 +69,15 @@ int main(int argc, char** argv) {
 
     electra::tools::install_stop_handlers();
     electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output, distributed);
-    const auto result = finetuner.run(&electra::tools::stop_requested);
+    const auto result = finetuner.run(&electra::tools::stop_requested, resume);
     if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
     if (!result.best.values.empty()) {
       std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";
     }
     std::cout << "model: " << result.best_dir << "\n";
     if (result.interrupted) {
-      std::cout << "interrupted after " << result.steps << " steps; the best model so far is kept\n";
+      std::cout << "interrupted after " << result.steps
+                << " steps; the best model so far is kept; continue with the same command and --resume\n";
       return 130;
     }
     if (!predict_file.empty()) {

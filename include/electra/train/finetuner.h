@@ -45,8 +45,11 @@ class Finetuner {
             std::shared_ptr<Distributed> distributed = nullptr);
 
   // Trains, evaluating on dev after every epoch; writes metrics.jsonl, the best model and its
-  // dev predictions under the output folder. Stops early when *stop becomes true.
-  FinetuneResult run(const std::atomic<bool>* stop = nullptr);
+  // dev predictions under the output folder. Stops early when *stop becomes true. A checkpoint
+  // (<output>/checkpoints/step-N) is written after every epoch and when stopped; `resume`
+  // continues from it exactly (one process: the same losses and weights as an uninterrupted run).
+  // A run that completes removes its checkpoints.
+  FinetuneResult run(const std::atomic<bool>* stop = nullptr, bool resume = false);
   // Head logits of every feature of a split (see FinetuneTask::score), in eval mode.
   std::vector<torch::Tensor> predict(Split split);
   // Writes predictions for the `predict` split with the current weights into <output>.
@@ -56,7 +59,16 @@ class Finetuner {
   const std::vector<double>& lr_multipliers() const { return lr_multipliers_; }
 
  private:
+  // What a checkpoint holds beyond weights, optimizer and RNGs.
+  struct RunState {
+    int64_t epoch = 0;   // data passes started
+    int64_t cursor = 0;  // rows of this pass's order already trained on
+    bool have_best = false;
+    int evaluations_without_gain = 0;
+  };
   void save_best(const TaskScores& scores, double epoch);
+  void save_checkpoint(const FinetuneResult& result, const RunState& state);
+  void restore_checkpoint(FinetuneResult& result, RunState& state);
 
   FinetuneConfig config_;
   const FinetuneTask& task_;
