@@ -27,7 +27,7 @@ run() {  # name model task config data_dir extra...
   if [ -n "$seed" ]; then extra+=(--set "train.seed=$seed"); run_name+="-seed$seed"; label+=" seed=$seed"; fi
   local log="$out/$run_name.log"
   "$bin/electra-finetune" --config "$root/configs/finetune/$config.json" --model "$model" --data "$dir" \
-    --output "$out/$run_name" --set "$lr" "${extra[@]}" "$@" ${EXTRA:-} > "$log" 2>&1 || { echo "$label FAILED (see $log)"; return; }
+    --output "$out/$run_name" --overwrite --set "$lr" "${extra[@]}" "$@" ${EXTRA:-} > "$log" 2>&1 || { echo "$label FAILED (see $log)"; return; }
   echo "$label $(grep -o 'dev (epoch.*' "$log")" | tee -a "$out/scores.txt"
 }
 

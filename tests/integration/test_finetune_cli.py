@@ -166,6 +166,13 @@ def resume(bin_dir, config_dir, model, work):
     check(same[0] == same[1], "the kept model is byte-identical")
     p = run(bin_dir, base + ["--output", parts, "--resume"], expect_ok=False)
     check(p.returncode == 1 and "no checkpoint" in p.stderr, "--resume after a completed run says there is nothing to resume")
+    p = run(bin_dir, base + ["--output", parts], expect_ok=False)
+    check(p.returncode == 1 and "already holds a run" in p.stderr and
+          open(os.path.join(parts, "best", "model.safetensors"), "rb").read() == same[1],
+          "a new run into a used folder is refused and the kept model stays")
+    p = run(bin_dir, base + ["--output", parts, "--overwrite"])
+    check(p.returncode == 0 and sum('"train"' in line for line in open(metrics)) == len(a),
+          "--overwrite starts the folder afresh (one metrics record per step)")
 
     # A killed run (no chance to save) continues from the checkpoint written after its last epoch.
     killed = os.path.join(work, "resume-killed")

@@ -99,6 +99,11 @@ def main():
                "--set", "train.bacth_size=3"], "train.bacth_size", "unknown config key")
     one_error([tool("electra-pretrain"), "--config", config, "--data", data, "--output", os.path.join(work, "z"),
                "--resume"], "no checkpoint", "resume without a checkpoint")
+    # A second run into a folder that holds one is refused unless told what to do with it.
+    exported = open(os.path.join(disc, "model.safetensors"), "rb").read()
+    one_error(args, "already holds a run", "a new run into a used folder without --resume or --overwrite")
+    check(open(os.path.join(disc, "model.safetensors"), "rb").read() == exported, "the earlier run's export is kept")
+
     # A damaged newest checkpoint: the error names the file and the earlier checkpoint; nothing is removed.
     damaged_run = os.path.join(work, "damaged")
     shutil.copytree(run_dir, damaged_run)

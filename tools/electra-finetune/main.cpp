@@ -6,6 +6,7 @@
 
 #include "../common/cpu_setup.h"
 #include "../common/launcher.h"
+#include "../common/output_guard.h"
 #include "../common/tool_main.h"
 #include "electra/electra.h"
 
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
-  bool resume = false;
+  bool resume = false, overwrite = false;
+  app.add_flag("--overwrite", overwrite, "Replace a run already in the output folder (otherwise refused)");
   app.add_flag("--resume", resume,
                "Continue from <output>/checkpoints (written after every epoch and on Ctrl-C) with the same config");
   double rendezvous_seconds = 120;
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds, config.train.device);
+    electra::tools::guard_output(output, {"checkpoints", "metrics.jsonl", "best"}, resume, overwrite, distributed);
 
     // The vocabulary is checked against the model before any data is read or any training starts.
     const auto model_config = electra::load_config(model_dir);

@@ -6,6 +6,7 @@
 
 #include "../common/cpu_setup.h"
 #include "../common/launcher.h"
+#include "../common/output_guard.h"
 #include "../common/tool_main.h"
 #include "electra/data/pretraining_dataset.h"
 #include "electra/electra.h"
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
   app.add_flag("--resume", resume, "Continue from the newest checkpoint in the output folder");
+  bool overwrite = false;
+  app.add_flag("--overwrite", overwrite, "Replace a run already in the output folder (otherwise refused)");
   double rendezvous_seconds = 120;
   electra::tools::add_distributed_options(app, &rendezvous_seconds);
   CLI11_PARSE(app, argc, argv);
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds, config.train.device);
+    electra::tools::guard_output(config.train.output, {"checkpoints", "metrics.jsonl", "discriminator", "generator"},
+                                 resume, overwrite, distributed);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
     const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");
