@@ -44,7 +44,7 @@ if [ -z "$precision" ]; then
   grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo && precision=bf16
 fi
 
-"$bin/electra-vocab" --input "$corpus" --output "$work/vocab.txt" --type wordpiece --vocab-size 8000
+"$bin/electra-vocab" --input "$corpus" --output "$work/vocab.txt" --type wordpiece --vocab-size 8000 --overwrite
 "$bin/electra-prepare" --input "$corpus" --vocab "$work/vocab.txt" --output "$work/data" --overwrite
 ranks="${ELECTRA_RANKS:-}"
 if [ -z "$ranks" ]; then

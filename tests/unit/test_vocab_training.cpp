@@ -382,6 +382,14 @@ TEST(ElectraVocab, TrainsWordPieceAndSentencePieceFromADirectory) {
   EXPECT_EQ(vocab.size(), 250);
   EXPECT_EQ(vocab.id("[MASK]"), 4);
   EXPECT_FALSE(vocab.contains("ignored"));
+  // An existing vocabulary is replaced only when asked.
+  const std::string again = "--input " + dir.file("corpus") + " --output " + dir.file("out/vocab.txt") +
+                            " --type wordpiece --vocab-size 120";
+  EXPECT_EQ(run_tool(dir, again, output), 1);
+  EXPECT_TRUE(contains(output, "out/vocab.txt: already exists; pass --overwrite")) << output;
+  EXPECT_EQ(Vocab::from_file(dir.file("out/vocab.txt")).size(), 250);
+  ASSERT_EQ(run_tool(dir, again + " --overwrite", output), 0) << output;
+  EXPECT_EQ(Vocab::from_file(dir.file("out/vocab.txt")).size(), 120);
 
   ASSERT_EQ(run_tool(dir, "--input '" + dir.file("corpus/*.txt") + "' --output " + dir.file("out/spm.model") +
                               " --type unigram --vocab-size 150 --threads 1 --seed 3 --quiet",

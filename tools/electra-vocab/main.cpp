@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "../common/tool_main.h"
 #include "electra/data/corpus_files.h"
@@ -18,13 +19,29 @@ struct Args {
   std::vector<std::string> inputs;
   std::string output, type = "wordpiece";
   std::size_t vocab_size = 0;
-  bool cased = false, quiet = false, verbose = false;
+  bool cased = false, quiet = false, verbose = false, overwrite = false;
   std::uint64_t min_frequency = 2, max_sentences = 0;
   std::size_t limit_alphabet = 1000;
   double character_coverage = 0.9995;
   std::uint32_t seed = 42;
   int threads = 0;
 };
+
+// Data and models made with a vocabulary stop matching when it changes: replacing one takes --overwrite.
+void refuse_to_replace(const Args& args) {
+  std::vector<std::string> paths = {args.output};
+  const std::string suffix = ".model";
+  if (args.type != "wordpiece" && args.output.size() > suffix.size() &&
+      args.output.compare(args.output.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    paths.push_back(args.output.substr(0, args.output.size() - suffix.size()) + ".vocab");
+  }
+  for (const auto& path : paths) {
+    if (std::filesystem::exists(path)) {
+      throw electra::file_error(path, "already exists; pass --overwrite to replace it (data prepared and models "
+                                      "trained with it would no longer match)");
+    }
+  }
+}
 
 double megabytes(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
@@ -136,12 +153,14 @@ int main(int argc, char** argv) {
   app.add_option("--threads", args.threads, "unigram/bpe: training threads (0: every core)")->capture_default_str();
   app.add_flag("--quiet", args.quiet, "No progress output");
   app.add_flag("--verbose", args.verbose, "unigram/bpe: SentencePiece's own training log");
+  app.add_flag("--overwrite", args.overwrite, "Replace an existing output (otherwise refused)");
   CLI11_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-vocab", [&] {
     if (args.type != "wordpiece" && (app.count("--min-frequency") || app.count("--limit-alphabet"))) {
       throw electra::Error("--min-frequency and --limit-alphabet apply to --type wordpiece only");
     }
+    if (!args.overwrite) refuse_to_replace(args);
     const auto start = std::chrono::steady_clock::now();
     const auto files = electra::expand_inputs(args.inputs);
     const int size = args.type == "wordpiece" ? train_wordpiece(args, files) : train_sentencepiece(args, files);
