@@ -57,3 +57,9 @@ rm -rf "$work/run"
   --max-minutes "${ELECTRA_MINUTES:-8}" --precision "$precision" --nproc-per-node "$ranks"
 echo
 "$bin/electra-detect" --model "$work/run/discriminator" --text "The quick brown fox fake over the lazy dog"
+echo
+echo "[quickstart] models: $work/run/discriminator and $work/run/generator (Hugging Face format)"
+echo "[quickstart] a few CPU minutes leave the discriminator close to chance (README: Pre-training);"
+echo "[quickstart] to train on for an hour (README: what longer runs reach): $bin/electra-pretrain" \
+     "--config configs/pretrain/tiny.json --data $work/data --output $work/run --resume --steps 18000" \
+     "--max-minutes 60 --nproc-per-node $ranks --precision $precision"
