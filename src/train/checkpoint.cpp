@@ -94,8 +94,8 @@ std::vector<std::string> list_checkpoints(const std::string& root) {
 }
 
 std::string latest_checkpoint(const std::string& root) {
-  auto all = complete_checkpoints(root);
-  return all.empty() ? "" : all.back().string();
+  const auto all = list_checkpoints(root);
+  return all.empty() ? "" : all.back();
 }
 
 CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {

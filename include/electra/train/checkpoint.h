@@ -25,8 +25,8 @@ struct TrainingProgress {
 
 struct CheckpointContents {
   TrainingProgress progress;
-  std::string config_json;         // the run's resolved config
-  std::string extra_json = "{}";   // a trainer's own state (fine-tuning: the best score so far)
+  std::string config_json;        // the run's resolved config
+  std::string extra_json = "{}";  // a trainer's own state (fine-tuning: the best score so far)
 };
 
 // Writes <root>/step-<step>/ and removes all but the newest `keep` checkpoints.
