@@ -39,23 +39,14 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.bf16:
-        # 1.13's CPU autocast leaves layer_norm alone and its kernel refuses bf16 input with
-        # fp32 weights: normalise in fp32, as electra-pretrain does.
-        plain = torch.nn.LayerNorm.forward
-        torch.nn.LayerNorm.forward = lambda self, x: plain(self, x.float())
+        ref.layer_norm_in_fp32()
     torch.manual_seed(0)
     E, H, L, heads, ffn, gh = SIZES[a.size]
     dc = ref.Cfg(a.vocab, E, H, L, heads, ffn, max_position_embeddings=max(512, a.seq), dropout=0.1)
     gc = ref.Cfg(a.vocab, E, gh, L, max(1, gh // 64), 4 * gh, max_position_embeddings=max(512, a.seq),
                  dropout=0.1)
-    disc, gen = ref.ElectraForPreTraining(dc), ref.ElectraForMaskedLM(gc)
-    gen.electra.embeddings = disc.electra.embeddings  # shared embeddings, as in the paper
-    gen.generator_lm_head.weight = disc.electra.embeddings.word_embeddings.weight
-    params = list({id(q): q for q in list(disc.parameters()) + list(gen.parameters())}.values())
-    decay = [q for q in params if q.dim() > 1]
-    no_decay = [q for q in params if q.dim() <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=5e-4, eps=1e-6)
+    disc, gen, params = ref.pretraining_pair(dc, gc)
+    opt = ref.electra_adamw(params, 5e-4)
     B, S, V = a.batch, a.seq, a.vocab
     n_mask = int((0.15 + 0.005) * S)
 

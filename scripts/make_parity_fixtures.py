@@ -235,6 +235,38 @@ def unique_param_count(model):
 
 
 # ----------------------------------------------------------------------------------------------
+# Training in eager PyTorch (the benchmark baseline and the learning-curve reference)
+# ----------------------------------------------------------------------------------------------
+
+def layer_norm_in_fp32():
+    """1.13's CPU autocast leaves layer_norm alone and its kernel refuses bf16 input with fp32
+    weights: normalise in fp32, as electra-pretrain does."""
+    plain = nn.LayerNorm.forward
+    nn.LayerNorm.forward = lambda self, x: plain(self, x.float())
+
+
+def pretraining_pair(dc, gc, init=None):
+    """Discriminator and generator sharing the embeddings, the generator's output tied to the word
+    embeddings (as in the paper); returns them and their parameters, each counted once.
+    init(model), when given, runs on each model before the sharing."""
+    disc, gen = ElectraForPreTraining(dc), ElectraForMaskedLM(gc)
+    if init:
+        init(disc)
+        init(gen)
+    gen.electra.embeddings = disc.electra.embeddings
+    gen.generator_lm_head.weight = disc.electra.embeddings.word_embeddings.weight
+    params = list({id(q): q for q in list(disc.parameters()) + list(gen.parameters())}.values())
+    return disc, gen, params
+
+
+def electra_adamw(params, lr):
+    """AdamW as the paper sets it: eps 1e-6, weight decay 0.01 except LayerNorm and biases."""
+    return torch.optim.AdamW([{"params": [q for q in params if q.dim() > 1], "weight_decay": 0.01},
+                              {"params": [q for q in params if q.dim() <= 1], "weight_decay": 0.0}],
+                             lr=lr, eps=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
 # Toy fixtures
 # ----------------------------------------------------------------------------------------------
 

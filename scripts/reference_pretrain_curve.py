@@ -88,9 +88,8 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    if a.bf16:  # 1.13's CPU LayerNorm refuses bf16 input with fp32 weights: normalise in fp32
-        plain = torch.nn.LayerNorm.forward
-        torch.nn.LayerNorm.forward = lambda self, x: plain(self, x.float())
+    if a.bf16:
+        ref.layer_norm_in_fp32()
 
     manifest, train = load_split(a.data, "train")
     _, held_out = load_split(a.data, "eval")
@@ -101,19 +100,15 @@ def main():
     # tiny: 4 x 128 discriminator, 32-wide generator with one head (as electra-pretrain's tiny config)
     dc = ref.Cfg(V, 128, 128, 4, 2, 512, max_position_embeddings=S, dropout=0.1)
     gc = ref.Cfg(V, 128, 32, 4, 1, 128, max_position_embeddings=S, dropout=0.1)
-    disc, gen = ref.ElectraForPreTraining(dc), ref.ElectraForMaskedLM(gc)
-    for m in (disc, gen):  # HF's initialisation: normal(0.02) weights, zero biases, unit LayerNorm
-        for mod in m.modules():
+    def hf_init(model):  # normal(0.02) weights, zero biases, unit LayerNorm
+        for mod in model.modules():
             if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
                 mod.weight.data.normal_(0.0, 0.02)
             if isinstance(mod, torch.nn.Linear) and mod.bias is not None:
                 mod.bias.data.zero_()
-    gen.electra.embeddings = disc.electra.embeddings
-    gen.generator_lm_head.weight = disc.electra.embeddings.word_embeddings.weight
-    params = list({id(q): q for q in list(disc.parameters()) + list(gen.parameters())}.values())
-    opt = torch.optim.AdamW([{"params": [q for q in params if q.dim() > 1], "weight_decay": 0.01},
-                             {"params": [q for q in params if q.dim() <= 1], "weight_decay": 0.0}],
-                            lr=a.lr, eps=1e-6)
+
+    disc, gen, params = ref.pretraining_pair(dc, gc, init=hf_init)
+    opt = ref.electra_adamw(params, a.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / a.warmup, max(0.0, (a.steps - s) / max(1, a.steps - a.warmup))))
 

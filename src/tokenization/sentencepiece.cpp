@@ -202,11 +202,16 @@ SentencePieceModelType sentencepiece_model_type(const std::string& name) {
   throw Error("unknown SentencePiece model type '" + name + "' (expected unigram or bpe)");
 }
 
-SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& options) {
-  const std::string& model_path = options.model_path;
+std::string sentencepiece_vocab_path(const std::string& model_path) {
   if (!ends_with(model_path, ".model") || model_path.size() == 6) {
     throw file_error(model_path, "a SentencePiece model path must end in .model (the .vocab file goes beside it)");
   }
+  return model_path.substr(0, model_path.size() - 6) + ".vocab";
+}
+
+SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& options) {
+  const std::string& model_path = options.model_path;
+  const std::string vocab_path = sentencepiece_vocab_path(model_path);
   if (options.vocab_size <= 5) {
     throw Error("SentencePiece vocab_size " + std::to_string(options.vocab_size) +
                 " leaves no room beside the 5 special pieces");
@@ -287,7 +292,7 @@ SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& op
 
   SentencePieceTrainResult result;
   result.model_path = model_path;
-  result.vocab_path = stem + ".vocab";
+  result.vocab_path = vocab_path;
   if (std::rename(temporary_vocab.c_str(), result.vocab_path.c_str()) != 0 ||
       std::rename(temporary_model.c_str(), model_path.c_str()) != 0) {
     const std::string reason = std::strerror(errno);

@@ -93,6 +93,26 @@ std::vector<std::string> list_checkpoints(const std::string& root) {
   return out;
 }
 
+void require_resumable_config(const std::string& checkpoint, const CheckpointContents& contents,
+                              const std::string& config_json, const std::vector<std::string>& sections,
+                              const std::vector<std::string>& train_keys) {
+  const auto saved = json::parse(contents.config_json), now = json::parse(config_json);
+  for (const auto& key : sections) {
+    if (saved.value(key, json()) != now.value(key, json())) {
+      throw file_error(checkpoint, "this checkpoint was trained with a different \"" + key +
+                                       "\" section; resume with the config in its trainer_state.json");
+    }
+  }
+  // Both trainers' configs always carry a train section.
+  for (const auto& key : train_keys) {
+    const json was = saved.at("train").value(key, json());
+    if (was != now.at("train").value(key, json())) {
+      throw file_error(checkpoint, "train." + key + " differs from the checkpoint's (" + was.dump() +
+                                       "); it must match to continue exactly");
+    }
+  }
+}
+
 std::string latest_checkpoint(const std::string& root) {
   const auto all = list_checkpoints(root);
   return all.empty() ? "" : all.back();

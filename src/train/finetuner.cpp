@@ -257,20 +257,8 @@ void Finetuner::restore_checkpoint(FinetuneResult& result, RunState& state) {
                               "when a run is interrupted; a completed run removes them)");
   }
   const auto contents = load_checkpoint(all.back(), *model_, *optimizer_);
-  // The schedule and the data order follow from these: anything else would not continue exactly.
-  const auto saved = json::parse(contents.config_json), now = json::parse(config_.to_json_string());
-  for (const char* key : {"task", "optimizer", "squad"}) {
-    if (saved.value(key, json()) != now.value(key, json())) {
-      throw file_error(all.back(), std::string("written with a different \"") + key +
-                                       "\" section; resume with the config in its trainer_state.json");
-    }
-  }
-  for (const char* key : {"seed", "batch_size", "epochs", "max_seq_length"}) {
-    if (saved.at("train").value(key, json()) != now.at("train").value(key, json())) {
-      throw file_error(all.back(), std::string("train.") + key + " differs from the checkpoint's (" +
-                                       saved.at("train").value(key, json()).dump() + ")");
-    }
-  }
+  require_resumable_config(all.back(), contents, config_.to_json_string(), {"task", "optimizer", "squad"},
+                           {"seed", "batch_size", "epochs", "max_seq_length"});
   const auto extra = json::parse(contents.extra_json);
   result.steps = contents.progress.step;
   result.best_epoch = extra.value("best_epoch", 0.0);
@@ -421,10 +409,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
       break;
     }
     if (result.steps < total_steps) {  // the next pass starts from here after a crash
-      RunState next = state;
-      next.epoch = state.epoch + 1;
-      next.cursor = 0;
-      save_checkpoint(result, next);
+      save_checkpoint(result, {state.epoch + 1, 0, state.have_best, state.evaluations_without_gain});
     }
   }
   if (!result.interrupted && is_main()) {

@@ -262,17 +262,8 @@ std::string Pretrainer::save() {
 void Pretrainer::restore(const std::string& dir) {
   const auto contents = load_checkpoint(dir, *model_, *optimizer_);
   // The model tensors already had to match; the objective and data order must too.
-  const auto saved = json::parse(contents.config_json), now = json::parse(config_.to_json_string());
-  for (const char* key : {"objective", "model"}) {
-    if (saved.at(key) != now.at(key)) {
-      throw file_error(dir, std::string("this checkpoint was trained with a different \"") + key +
-                                "\" section; resume with the config in its trainer_state.json");
-    }
-  }
-  if (saved.at("train").at("seed") != now.at("train").at("seed") ||
-      saved.at("train").at("batch_size") != now.at("train").at("batch_size")) {
-    throw file_error(dir, "train.seed and train.batch_size must match the checkpoint to continue exactly");
-  }
+  require_resumable_config(dir, contents, config_.to_json_string(), {"objective", "model"}, {"seed", "batch_size"});
+  const auto saved = json::parse(contents.config_json);
   // Masking streams belong to micro-batch slots (rank x accumulation step): the same number of
   // slots continues exactly, whatever mix of ranks and accumulation provides them.
   const int64_t world = data_.distributed ? data_.distributed->world_size() : 1;

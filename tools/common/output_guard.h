@@ -22,10 +22,11 @@ inline void guard_output(const std::string& folder, const std::vector<std::strin
   if (!distributed || distributed->is_main()) {
     std::error_code ec;
     for (const auto& name : products) {
-      if (!fs::exists(fs::path(folder) / name, ec)) continue;
+      const fs::path path = fs::path(folder) / name;
+      if (!fs::exists(path, ec)) continue;
       if (overwrite) {
-        fs::remove_all(fs::path(folder) / name, ec);
-        if (ec) throw file_error((fs::path(folder) / name).string(), "cannot remove for --overwrite: " + ec.message());
+        fs::remove_all(path, ec);
+        if (ec) throw file_error(path.string(), "cannot remove for --overwrite: " + ec.message());
       } else {
         found += (found.empty() ? "" : ", ") + name;
       }

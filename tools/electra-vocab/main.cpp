@@ -30,11 +30,7 @@ struct Args {
 // Data and models made with a vocabulary stop matching when it changes: replacing one takes --overwrite.
 void refuse_to_replace(const Args& args) {
   std::vector<std::string> paths = {args.output};
-  const std::string suffix = ".model";
-  if (args.type != "wordpiece" && args.output.size() > suffix.size() &&
-      args.output.compare(args.output.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    paths.push_back(args.output.substr(0, args.output.size() - suffix.size()) + ".vocab");
-  }
+  if (args.type != "wordpiece") paths.push_back(electra::sentencepiece_vocab_path(args.output));
   for (const auto& path : paths) {
     if (std::filesystem::exists(path)) {
       throw electra::file_error(path, "already exists; pass --overwrite to replace it (data prepared and models "

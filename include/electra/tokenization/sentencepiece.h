@@ -64,6 +64,10 @@ struct SentencePieceTrainResult {
 // (e.g. a vocab_size larger than the corpus supports).
 SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& options);
 
+// The .vocab file that training writes beside NAME.model: NAME.vocab. Throws unless the path
+// ends in .model.
+std::string sentencepiece_vocab_path(const std::string& model_path);
+
 std::string to_string(SentencePieceModelType type);
 SentencePieceModelType sentencepiece_model_type(const std::string& name);  // "unigram" | "bpe"
 

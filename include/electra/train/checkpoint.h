@@ -36,6 +36,13 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
 // The complete checkpoints under root (step-N folders with a trainer state), oldest first.
 std::vector<std::string> list_checkpoints(const std::string& root);
 
+// Throws, naming the checkpoint and the first difference, unless the checkpoint's resolved config
+// (contents.config_json) and this run's agree on these sections and train.* keys: what the
+// weights, the schedule and the data order depend on, so that resuming continues exactly.
+void require_resumable_config(const std::string& checkpoint, const CheckpointContents& contents,
+                              const std::string& config_json, const std::vector<std::string>& sections,
+                              const std::vector<std::string>& train_keys);
+
 // The newest complete checkpoint under root, or "" when there is none.
 std::string latest_checkpoint(const std::string& root);
 
