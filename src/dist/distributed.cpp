@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "electra/util/error.h"
-#include "electra/util/logging.h"
+#include "util/logger.h"
 
 // LibTorch guards its Gloo process group with USE_C10D_GLOO, a macro its CMake package does
 // not export. libtorch_cpu is built with Gloo wherever Gloo's headers ship with it (Linux, macOS),
@@ -363,7 +363,7 @@ std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono
   state->ctx.env = env;
   state->ctx.timeout = timeout;
   state->ctx.collective_timeout = std::max(timeout, collective_timeout);
-  if (env.world_size > 1) {
+  if (env.world_size > 1 || env.group_for_one_process) {
     if (env.master_port < 1 || env.master_port > 65535) {
       throw Error("distributed: master_port " + std::to_string(env.master_port) + " is not a TCP port (1-65535)");
     }
@@ -371,7 +371,7 @@ std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono
     state->store = connect_store(state->ctx);
     wait_for_ranks(state->ctx, *state->store);
     state->comm = make_collectives(state->ctx, state->store, cuda);
-    if (env.rank == 0) {
+    if (env.rank == 0 && env.world_size > 1) {
       logger("dist")->info("{} ranks joined through {} ({})", env.world_size, state->ctx.where(),
                            state->comm->device().is_cuda() ? "nccl" : "gloo");
     }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "electra/util/error.h"
+
 namespace electra {
 
 torch::Tensor make_attention_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
@@ -16,6 +18,21 @@ torch::Tensor make_attention_bias(const torch::Tensor& attention_mask, torch::Sc
                                                     : static_cast<double>(std::numeric_limits<float>::lowest());
   auto visible = attention_mask.to(dtype).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, S]
   return (1.0 - visible) * lowest;
+}
+
+bool sdpa_available() { return TORCH_VERSION_MAJOR >= 2; }
+
+AttentionKernel default_attention_kernel() {
+  return sdpa_available() ? AttentionKernel::sdpa : AttentionKernel::explicit_matmul;
+}
+
+void set_attention_kernel(torch::nn::Module& model, AttentionKernel kernel) {
+  if (kernel == AttentionKernel::sdpa && !sdpa_available()) {
+    throw Error("scaled_dot_product_attention needs LibTorch 2.0 or newer (this is " TORCH_VERSION ")");
+  }
+  for (const auto& m : model.modules(/*include_self=*/true)) {
+    if (auto* attention = m->as<ElectraSelfAttentionImpl>()) attention->kernel = kernel;
+  }
 }
 
 ElectraSelfAttentionImpl::ElectraSelfAttentionImpl(const ElectraConfig& c)
@@ -33,16 +50,17 @@ torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, con
   };
   auto q = heads(query(hidden)), k = heads(key(hidden)), v = heads(value(hidden));
   torch::Tensor context;  // [B, nh, S, hd]
+  if (kernel == AttentionKernel::sdpa) {
 #if TORCH_VERSION_MAJOR >= 2
-  // Fused kernels (flash / memory-efficient) where the build has them; same maths.
-  // An undefined tensor inside an engaged optional is not "no mask" to every version: pass nullopt.
-  const auto mask = bias.defined() ? c10::optional<at::Tensor>(bias.to(q.dtype())) : c10::nullopt;
-  context = at::scaled_dot_product_attention(q, k, v, mask, is_training() ? dropout_prob_ : 0.0);
-#else
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
-  if (bias.defined()) scores = scores + bias.to(scores.dtype());
-  context = torch::matmul(electra::dropout(dropout, torch::softmax(scores, -1)), v);
+    // An undefined tensor inside an engaged optional is not "no mask" to every version: pass nullopt.
+    const auto mask = bias.defined() ? c10::optional<at::Tensor>(bias.to(q.dtype())) : c10::nullopt;
+    context = at::scaled_dot_product_attention(q, k, v, mask, is_training() ? dropout_prob_ : 0.0);
 #endif
+  } else {
+    auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
+    if (bias.defined()) scores = scores + bias.to(scores.dtype());
+    context = torch::matmul(electra::dropout(dropout, torch::softmax(scores, -1)), v);
+  }
   return context.transpose(1, 2).reshape({B, S, num_heads_ * head_dim_});  // [B, S, H]
 }
 

@@ -14,7 +14,7 @@
 #include "electra/util/device.h"
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
-#include "electra/util/logging.h"
+#include "util/logger.h"
 #include "train/autocast_scope.h"
 #include "train/weight_decay.h"
 

@@ -4,7 +4,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,7 +18,7 @@
 #include "electra/util/device.h"
 #include "electra/util/error.h"
 #include "electra/util/json_util.h"
-#include "electra/util/logging.h"
+#include "util/logger.h"
 #include "train/autocast_scope.h"
 #include "train/weight_decay.h"
 
@@ -335,36 +337,59 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
   PretrainResult result;
   const auto start = Clock::now();
   const double elapsed_before = progress_.elapsed_seconds;
+  const double budget_seconds = t.max_minutes * 60.0;  // 0: none
   const int64_t first_step = progress_.step;
   auto window_start = start;
   double window_tokens = 0;
   Accumulator window;
   bool out_of_time = false;
-  while (progress_.step < t.steps) {
+  bool budget_fitted = budget_seconds <= 0;
+  int64_t last_step = t.steps;  // the schedule's end; a time budget may bring it forward
+  while (progress_.step < last_step) {
     const auto m = train_step();
     progress_.elapsed_seconds = elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
+    const double run_seconds = progress_.elapsed_seconds - elapsed_before;
+    const double seconds_per_step = run_seconds / static_cast<double>(progress_.step - first_step);
 
     // Every "when" decision of the loop is here.
-    const bool last = progress_.step == t.steps;
-    bool stopping = (stop && stop->load()) ||
-                    (t.max_minutes > 0 && progress_.elapsed_seconds - elapsed_before >= t.max_minutes * 60.0);
+    bool stopping = (stop && stop->load()) || (budget_seconds > 0 && run_seconds >= budget_seconds);
+    // Once the pace is known (5% of the budget, at least 30 s), rank 0 fits the schedule to the
+    // steps the budget allows, so that a budgeted run ends with its learning rate decayed.
+    const bool fit_now = !budget_fitted && is_main() && run_seconds >= std::max(30.0, 0.05 * budget_seconds);
+    double fitted_steps = fit_now ? static_cast<double>(progress_.step) +
+                                        std::floor(0.97 * (budget_seconds - run_seconds) / seconds_per_step)
+                                  : 0.0;
     double step_tokens = static_cast<double>(m.tokens);
-    // Ranks must agree on stopping, or the others would wait for collectives forever; the same
-    // call makes tok/s count every rank's tokens.
+    // Ranks must agree on stopping and on the fitted schedule, or the others would wait for
+    // collectives forever; the same call makes tok/s count every rank's tokens.
+    bool fit = fit_now;
     if (data_.distributed) {
-      const auto sums = data_.distributed->sum({stopping ? 1.0 : 0.0, step_tokens});
+      const auto sums = data_.distributed->sum({stopping ? 1.0 : 0.0, step_tokens, fit_now ? 1.0 : 0.0, fitted_steps});
       stopping = sums[0] > 0;
       step_tokens = sums[1];
+      fit = sums[2] > 0;
+      fitted_steps = sums[3];
     }
+    if (fit) {
+      budget_fitted = true;
+      const auto steps = std::max(progress_.step + 1, static_cast<int64_t>(fitted_steps));
+      if (steps < t.steps) {
+        last_step = steps;
+        schedule_.total_steps = steps;
+        schedule_.warmup_steps = std::min(schedule_.warmup_steps, steps / 2);
+        log->info("time budget {} min at {:.2f} s/step: about {} steps, so the learning rate now decays to 0 at "
+                  "step {} instead of {} (train.steps)", t.max_minutes, seconds_per_step, steps, steps, t.steps);
+      }
+    }
+    const bool last = progress_.step == last_step;
     window_tokens += step_tokens;
     if (progress_.step % t.log_every == 0 || last || stopping) {
       const double window_seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double tokens_per_second = window_tokens / std::max(window_seconds, 1e-9);
-      const double seconds_per_step =
-          (progress_.elapsed_seconds - elapsed_before) / std::max<int64_t>(1, progress_.step - first_step);
-      const double eta = seconds_per_step * static_cast<double>(t.steps - progress_.step);
+      double eta = seconds_per_step * static_cast<double>(last_step - progress_.step);
+      if (budget_seconds > 0) eta = std::min(eta, std::max(0.0, budget_seconds - run_seconds));
       log->info("step {}/{}  loss {:.4f}  mlm {:.4f} (acc {:.3f})  disc {:.4f} (acc {:.3f})  lr {:.2e}  {:.0f} tok/s  ETA {}",
-                progress_.step, t.steps, m.loss, m.mlm_loss, m.mlm_accuracy, m.disc_loss, m.disc_accuracy,
+                progress_.step, last_step, m.loss, m.mlm_loss, m.mlm_accuracy, m.disc_loss, m.disc_accuracy,
                 schedule_(progress_.step - 1), tokens_per_second, format_duration(eta));
       json record = to_json(m, model_->has_discriminator());
       record["step"] = progress_.step;
@@ -372,6 +397,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
       record["learning_rate"] = schedule_(progress_.step - 1);
       record["tokens_per_second"] = tokens_per_second;
       record["elapsed_seconds"] = progress_.elapsed_seconds;
+      if (scaler_.enabled()) record["loss_scale"] = scaler_.scale();
       metrics_file << record.dump() << "\n" << std::flush;
       window_start = Clock::now();
       window_tokens = 0;
@@ -402,6 +428,9 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     log->warn("stopped at step {}; continue with the same command and --resume", progress_.step);
   } else if (out_of_time) {
     log->info("time budget of {} min reached at step {}; --resume continues", t.max_minutes, progress_.step);
+  } else if (last_step < t.steps) {
+    log->info("the schedule fitted to the time budget ended at step {}; --resume continues towards train.steps {}",
+              progress_.step, t.steps);
   }
   return result;
 }

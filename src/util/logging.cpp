@@ -1,4 +1,4 @@
-#include "electra/util/logging.h"
+#include "util/logger.h"
 
 #include <dlfcn.h>
 
@@ -29,13 +29,15 @@ std::shared_ptr<spdlog::logger> logger(const std::string& tag) {
   return log;
 }
 
-void set_log_level(spdlog::level::level_enum level) {
+void set_log_level(LogLevel level) {
+  static constexpr spdlog::level::level_enum levels[] = {spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
+                                                         spdlog::level::err, spdlog::level::off};
   std::lock_guard<std::mutex> lock(g_mutex);
-  g_level = level;
-  spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& l) { l->set_level(level); });
+  g_level = levels[static_cast<int>(level)];
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
 }
 
-void set_log_enabled(bool enabled) { set_log_level(enabled ? spdlog::level::info : spdlog::level::off); }
+void set_log_enabled(bool enabled) { set_log_level(enabled ? LogLevel::info : LogLevel::off); }
 
 int configure_threads(int requested, MatmulBackend backend) {
   int threads = requested;

@@ -252,7 +252,8 @@ def regression(bin_dir, config_dir, model, work):
 TAGS = {"quick": "B-ADJP", "brown": "I-ADJP", "fox": "B-NP", "dog": "B-NP", "jumps": "B-VP", "over": "B-PP"}
 
 
-def tagging(bin_dir, config_dir, model, work):
+def tagging_data(work):
+    """train.conll and dev.conll: "word POS tag" lines, each word's tag fixed by the word."""
     rng = random.Random(3)
     data = os.path.join(work, "tag")
     os.makedirs(data)
@@ -263,6 +264,11 @@ def tagging(bin_dir, config_dir, model, work):
                     w = rng.choice(list(TAGS) + WORDS[9:15])
                     f.write(f"{w} POS {TAGS.get(w, 'O')}\n")
                 f.write("\n")
+    return data
+
+
+def tagging(bin_dir, config_dir, model, work):
+    data = tagging_data(work)
     out = os.path.join(work, "tag-out")
     p = run(bin_dir, ["--config", os.path.join(config_dir, "custom-tagging.json"), "--model", model, "--data", data,
                       "--output", out, "--epochs", "4", "--set", "optimizer.learning_rate=2e-3",

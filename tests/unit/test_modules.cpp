@@ -6,6 +6,7 @@
 
 #include "electra/models/electra_model.h"
 #include "electra/io/state_dict.h"
+#include "electra/util/error.h"
 #include "test_util.h"
 
 using namespace electra;
@@ -173,4 +174,34 @@ TEST(Dropout, KeepsOneMinusPScaledAndIsTheIdentityInEval) {
   EXPECT_NEAR(b.to(torch::kDouble).mean().item<double>(), 1.0, 0.005);
   module->eval();
   EXPECT_TRUE(torch::equal(electra::dropout(module, x), x));
+}
+
+// The fused kernel must compute what the explicit matmul-softmax-matmul computes, with padding
+// (so the additive mask matters) and two segments (token types), through a whole encoder.
+TEST(Attention, SdpaEqualsExplicitAttention) {
+  if (!sdpa_available()) {
+    EXPECT_THROW(set_attention_kernel(*ElectraModel(tiny_config()), AttentionKernel::sdpa), Error);
+    GTEST_SKIP() << "LibTorch " << TORCH_VERSION << " has no scaled_dot_product_attention";
+  }
+  torch::manual_seed(3);
+  ElectraConfig c = tiny_config();
+  c.num_hidden_layers = 3;
+  ElectraModel model(c);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto ids = torch::randint(5, c.vocab_size, {3, 11}, torch::kLong);
+  auto mask = torch::ones({3, 11}, torch::kLong);
+  mask.index_put_({0, torch::indexing::Slice(7)}, 0);  // 7 real tokens
+  mask.index_put_({2, torch::indexing::Slice(2)}, 0);  // 2 real tokens
+  auto types = torch::zeros({3, 11}, torch::kLong);
+  types.index_put_({torch::indexing::Slice(), torch::indexing::Slice(5)}, 1);
+
+  set_attention_kernel(*model, AttentionKernel::explicit_matmul);
+  const auto reference = model->forward(ids, mask, types);
+  set_attention_kernel(*model, AttentionKernel::sdpa);
+  const auto fused = model->forward(ids, mask, types);
+  // Every position, padding rows included (they still attend to the real keys).
+  EXPECT_LE((fused - reference).abs().max().item<double>(), 1e-5);
+  EXPECT_GT(reference.abs().max().item<double>(), 0.1);
+  EXPECT_EQ(default_attention_kernel(), AttentionKernel::sdpa);
 }

@@ -427,6 +427,9 @@ TEST(Device, ResolvesSpecsAndRefusesWhatIsNotThere) {
       FAIL() << "cuda:0 resolved without a GPU";
     } catch (const electra::Error& e) {
       EXPECT_NE(std::string(e.what()).find("cuda:0"), std::string::npos) << e.what();
+      // The CUDA build (b) without a GPU and the CPU build (a) say different things.
+      const char* why = torch::hasCUDA() ? "no CUDA GPU is visible" : "built without CUDA";
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
     }
   }
   // Same seed, same draws; the generator does not touch the global one.

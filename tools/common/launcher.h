@@ -21,7 +21,7 @@
 #include "electra/util/cores.h"
 #include "electra/util/device.h"
 #include "electra/dist/distributed.h"
-#include "electra/util/logging.h"
+#include "util/logger.h"  // the library's private loggers (tools build in its tree)
 
 namespace electra::tools {
 

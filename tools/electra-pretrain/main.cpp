@@ -8,6 +8,7 @@
 #include "../common/launcher.h"
 #include "../common/output_guard.h"
 #include "../common/tool_main.h"
+#include "util/logger.h"
 #include "electra/data/pretraining_dataset.h"
 #include "electra/electra.h"
 #include "electra/tokenization/text_encoder.h"

@@ -26,6 +26,9 @@ struct DistEnv {
   // Network interface(s) Gloo binds to, comma-separated (GLOO_SOCKET_IFNAME); empty: the address
   // the host name resolves to, or loopback when MASTER_ADDR is a loopback address.
   std::string socket_interface;
+  // Build the process group even for one process (a check of the backend itself, such as
+  // electra-gpu-check's one-process NCCL all-reduce); otherwise one process has none.
+  bool group_for_one_process = false;
 };
 
 // What the launcher says about this process: torchrun's RANK, WORLD_SIZE, LOCAL_RANK; else

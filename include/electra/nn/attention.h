@@ -15,6 +15,16 @@ namespace electra {
 // lowest finite value for padding (HF's rule). Returns [B, 1, 1, S] in `dtype`.
 torch::Tensor make_attention_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype);
 
+// How softmax(q k^T / sqrt(d) + bias) v is computed. Both are the same maths: `explicit_matmul`
+// is matmul-softmax-matmul as Hugging Face's "eager" attention; `sdpa` is LibTorch 2.x's
+// scaled_dot_product_attention (fused flash / memory-efficient kernels where the build has them).
+// The default is sdpa where LibTorch has it, explicit_matmul on 1.x.
+enum class AttentionKernel { explicit_matmul, sdpa };
+bool sdpa_available();
+AttentionKernel default_attention_kernel();
+// Sets the kernel of every self-attention inside `model`. sdpa on a LibTorch without it throws.
+void set_attention_kernel(torch::nn::Module& model, AttentionKernel kernel);
+
 class ElectraSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit ElectraSelfAttentionImpl(const ElectraConfig& config);
@@ -23,6 +33,7 @@ class ElectraSelfAttentionImpl : public torch::nn::Module {
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
   torch::nn::Dropout dropout{nullptr};
+  AttentionKernel kernel = default_attention_kernel();
 
  private:
   int64_t num_heads_, head_dim_;

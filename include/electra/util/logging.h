@@ -1,17 +1,13 @@
 #pragma once
-// Tagged loggers ("[train]", "[data]", ...) on top of spdlog. Only rank 0 of a
-// distributed run should log: set_log_enabled(false) silences the others.
-#include <memory>
-#include <string>
-
-#include <spdlog/spdlog.h>
-
+// The library's log output (tagged lines on stderr: "[train]", "[data]", ...). Only rank 0 of a
+// distributed run should log: set_log_enabled(false) silences the others. The loggers themselves
+// (spdlog) are private to the library: research code that links it needs no spdlog.
 #include "electra/util/cpu_runtime.h"
 
 namespace electra {
 
-std::shared_ptr<spdlog::logger> logger(const std::string& tag);
-void set_log_level(spdlog::level::level_enum level);
+enum class LogLevel { debug, info, warn, error, off };
+void set_log_level(LogLevel level);
 void set_log_enabled(bool enabled);
 
 // Intra-op threads for LibTorch: `requested` when > 0, else OMP_NUM_THREADS when the user
