@@ -23,6 +23,10 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 # CUDA LibTorch's CMake config looks for the CUDA toolkit (nvcc) to set its flags; a wheel
 # user may have only the driver. libelectra compiles no CUDA code itself.
+# Without a GPU to ask, a CUDA LibTorch's CMake config wants the architectures named; libelectra
+# compiles no kernels, so any value does (9.0: Hopper).
+[ -n "${TORCH_CUDA_ARCH_LIST:-}" ] || "$python" -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' 2>/dev/null ||
+  export TORCH_CUDA_ARCH_LIST=9.0
 cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$prefix;$deps" -DELECTRA_DEPS_DIR="$deps" -DELECTRA_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_RPATH="$deps/lib"
