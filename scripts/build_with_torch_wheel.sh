@@ -15,7 +15,7 @@ prefix=${TORCH_CMAKE_PREFIX:-}
 if [ -z "$prefix" ]; then
   prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)') ||
     { echo "build_with_torch_wheel: $python cannot import torch; set PYTHON or TORCH_CMAKE_PREFIX" >&2; exit 1; }
-  "$python" -c 'import torch; print(f"torch {torch.__version__}, CUDA {torch.version.cuda or \"none\"}")'
+  "$python" -c 'import torch; print("torch %s, CUDA %s" % (torch.__version__, torch.version.cuda or "none"))'
 fi
 [ -f "$deps/include/spdlog/spdlog.h" ] || { echo "build_with_torch_wheel: $deps is not a folder made by scripts/pack_build_deps.sh" >&2; exit 1; }
 command -v cmake >/dev/null || { echo "build_with_torch_wheel: cmake is needed" >&2; exit 1; }
