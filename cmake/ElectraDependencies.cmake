@@ -37,20 +37,21 @@ if(TORCH_CXX_FLAGS MATCHES "_GLIBCXX_USE_CXX11_ABI=0")
 endif()
 
 # spdlog needs the fmt it was written for. The pip wheels ship a newer fmt in LibTorch's include
-# directory, which the compiler searches before the system's: with such a LibTorch (as with a
-# packed folder) spdlog and its fmt are used header-only, from a directory searched first.
-if(NOT ELECTRA_DEPS_DIR AND EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt")
-  find_path(ELECTRA_SYSTEM_SPDLOG spdlog/spdlog.h NO_CMAKE_PATH NO_CMAKE_ENVIRONMENT_PATH REQUIRED)
+# directory, which the compiler searches before the others: with such a LibTorch, and with a
+# packed folder, spdlog and its fmt are used header-only from a folder of their own (links to
+# them alone) that is searched before LibTorch's.
+if(ELECTRA_DEPS_DIR OR EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt")
+  if(ELECTRA_DEPS_DIR)
+    find_path(ELECTRA_SPDLOG_ROOT spdlog/spdlog.h PATHS "${ELECTRA_DEPS_DIR}/include" NO_DEFAULT_PATH REQUIRED)
+  else()
+    find_path(ELECTRA_SPDLOG_ROOT spdlog/spdlog.h NO_CMAKE_PATH NO_CMAKE_ENVIRONMENT_PATH REQUIRED)
+  endif()
   set(ELECTRA_SPDLOG_INCLUDE ${CMAKE_BINARY_DIR}/spdlog-fmt)
   file(MAKE_DIRECTORY ${ELECTRA_SPDLOG_INCLUDE})
   foreach(d spdlog fmt)
-    file(CREATE_LINK ${ELECTRA_SYSTEM_SPDLOG}/${d} ${ELECTRA_SPDLOG_INCLUDE}/${d} SYMBOLIC)
+    file(CREATE_LINK ${ELECTRA_SPDLOG_ROOT}/${d} ${ELECTRA_SPDLOG_INCLUDE}/${d} SYMBOLIC)
   endforeach()
-  message(STATUS "electra: LibTorch ships its own fmt; spdlog and fmt from ${ELECTRA_SYSTEM_SPDLOG}, header-only")
-elseif(ELECTRA_DEPS_DIR)
-  find_path(ELECTRA_SPDLOG_INCLUDE spdlog/spdlog.h PATHS "${ELECTRA_DEPS_DIR}/include" NO_DEFAULT_PATH REQUIRED)
-endif()
-if(ELECTRA_SPDLOG_INCLUDE)
+  message(STATUS "electra: spdlog and fmt from ${ELECTRA_SPDLOG_ROOT}, header-only, before LibTorch's fmt")
   add_library(electra_spdlog_header_only INTERFACE)
   target_include_directories(electra_spdlog_header_only INTERFACE "${ELECTRA_SPDLOG_INCLUDE}")
   target_compile_definitions(electra_spdlog_header_only INTERFACE FMT_HEADER_ONLY)  # spdlog: header-only unless SPDLOG_COMPILED_LIB
