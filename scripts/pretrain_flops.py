@@ -48,7 +48,7 @@ def main():
     parts = [f"{statistics.median(steps_per_s) * batch:.0f} seq/s", f"{tokens:.0f} tok/s",
              f"{flops / 1e12:.1f} TFLOP/s"]
     if a.peak > 0:
-        parts.append(f"MFU {100 * flops / a.peak:.1f}% of the measured bf16 peak ({a.peak / 1e12:.0f} TFLOP/s)")
+        parts.append(f"MFU {100 * flops / a.peak:.1f}% of the measured bf16 peak ({a.peak / 1e12:.3g} TFLOP/s)")
     parts.append(f"{100 * flops / H200_BF16_DENSE:.1f}% of H200's 989")
     print(", ".join(parts))
 
