@@ -9,6 +9,7 @@ usage: test_pretrain_cli.py BIN_DIR TOY_VOCAB CONFIG
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -122,6 +123,24 @@ def main():
         f.write('{"model": {"hidden_size": 30, "num_attention_heads": 4}}')
     one_error([tool("electra-pretrain"), "--config", bad_config, "--data", data, "--output", os.path.join(work, "w")],
               "divisible", "bad model config")
+
+    # A time budget shorter than train.steps needs: the schedule is fitted to the steps it allows
+    # (once the pace is known, after 30 s here), so the run ends near there with the rate decayed.
+    budget_run = os.path.join(work, "budget")
+    r = subprocess.run(args[:6] + [budget_run] + args[7:-2] + ["--steps", "1000000", "--max-minutes", "0.75",
+                                                                "--set", "train.eval_every=1000000"],
+                       capture_output=True, text=True, timeout=300)
+    fitted = re.search(r"learning rate now decays to 0 at step (\d+) instead of 1000000", r.stderr)
+    records = [json.loads(l) for l in open(os.path.join(budget_run, "metrics.jsonl")) if '"train"' in l]
+    etas = [int(h) * 3600 + int(m) * 60 + int(s) for h, m, s in re.findall(r"ETA (\d+):(\d+):(\d+)", r.stderr)]
+    check(r.returncode == 0 and fitted is not None and records, f"the schedule is fitted to the budget: {r.stderr[-400:]}")
+    if fitted and records:
+        end, last = int(fitted.group(1)), records[-1]
+        peak = max(x["learning_rate"] for x in records)
+        check(last["step"] >= 0.95 * end and last["learning_rate"] <= 0.05 * peak,
+              f"the run ends near the fitted step {end} with the rate decayed (last: step {last['step']}, "
+              f"lr {last['learning_rate']:.2e} of peak {peak:.2e})")
+    check(etas and max(etas) <= 45, f"the ETA never exceeds the 45 s budget (largest {max(etas or [0])} s)")
 
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
