@@ -379,6 +379,8 @@ std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono
   return std::shared_ptr<Distributed>(new Distributed(std::move(state)));
 }
 
+std::shared_ptr<Distributed> Distributed::single_process() { return create(DistEnv{}, std::chrono::milliseconds(0)); }
+
 Distributed::Distributed(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Distributed::~Distributed() = default;
 

@@ -104,7 +104,7 @@ std::vector<std::string> finetuned_labels(const ElectraConfig& config) {
   return labels;
 }
 
-bool Finetuner::is_main() const { return !distributed_ || distributed_->is_main(); }
+bool Finetuner::is_main() const { return distributed_->is_main(); }
 
 Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
                      const WordPieceTokenizer& tokenizer, std::string output_dir,
@@ -113,14 +113,14 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
       task_(task),
       tokenizer_(tokenizer),
       output_(std::move(output_dir)),
-      distributed_(std::move(distributed)) {
+      distributed_(distributed ? std::move(distributed) : Distributed::single_process()) {
   auto log = logger("finetune");
   model_config_ = load_config(model_dir);
   if (config_.train.max_seq_length > model_config_.max_position_embeddings) {
     throw Error("train.max_seq_length " + std::to_string(config_.train.max_seq_length) + " exceeds " + model_dir +
                 "/config.json max_position_embeddings " + std::to_string(model_config_.max_position_embeddings));
   }
-  device_ = resolve_device(config_.train.device, distributed_ ? distributed_->local_rank() : 0);
+  device_ = resolve_device(config_.train.device, distributed_->local_rank());
   if (config_.train.precision == Precision::fp16 && !device_.is_cuda()) {
     throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
   }
@@ -183,10 +183,8 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
                                                      torch::optim::AdamWOptions(o.learning_rate));
   parameters_ = model_->parameters();
-  if (distributed_) {
-    distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
-    reducer_ = std::make_unique<GradientReducer>(distributed_, parameters_);
-  }
+  distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
+  reducer_ = std::make_unique<GradientReducer>(distributed_, parameters_);
 }
 
 std::vector<torch::Tensor> Finetuner::predict(Split split) {
@@ -241,7 +239,7 @@ void Finetuner::save_checkpoint(const FinetuneResult& result, const RunState& st
   contents.progress.epoch = state.epoch;
   contents.progress.cursor = state.cursor;
   contents.progress.loss_scale = scaler_.enabled() ? scaler_.scale() : 0.0;
-  contents.progress.world_size = distributed_ ? distributed_->world_size() : 1;
+  contents.progress.world_size = distributed_->world_size();
   contents.config_json = config_.to_json_string();
   json best = json::array();
   for (const auto& [name, value] : result.best.values) best.push_back({name, value});
@@ -281,8 +279,8 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
     write_file_atomic((fs::path(output_) / "finetune_config.json").string(), config_.to_json_string());
     metrics.open((fs::path(output_) / "metrics.jsonl").string(), std::ios::app);
   }
-  const int64_t world = distributed_ ? distributed_->world_size() : 1;
-  const int64_t rank = distributed_ ? distributed_->rank() : 0;
+  const int64_t world = distributed_->world_size();
+  const int64_t rank = distributed_->rank();
 
   const auto& train = task_.features(Split::train);
   const auto batch_size = static_cast<size_t>(config_.train.batch_size);
@@ -321,7 +319,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
     } else {
       ++state.evaluations_without_gain;
     }
-    if (distributed_) distributed_->sum({static_cast<double>(state.evaluations_without_gain)});
+    distributed_->sum({static_cast<double>(state.evaluations_without_gain)});
   };
 
   torch::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed);
@@ -359,10 +357,10 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
         step_loss = loss.item<double>();
         // Scaled so that averaging over ranks gives the mean over the whole global batch, even
         // when the last batch of an epoch does not split evenly.
-        if (reducer_) reducer_->prepare(/*sync=*/true);
+        reducer_->prepare(/*sync=*/true);
         scaler_.scaled(loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
       }
-      if (reducer_) reducer_->finish();  // a rank without rows starts every bucket here, with zeros
+      reducer_->finish();  // a rank without rows starts every bucket here, with zeros
       const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
       if (finite) {
         if (config_.optimizer.max_grad_norm > 0) {
@@ -392,7 +390,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
       // Not on the last step: the run is about to finish, and a checkpoint there would skip the
       // final evaluation on resume.
       bool stopping = stop && stop->load() && result.steps < total_steps;
-      if (distributed_) stopping = distributed_->sum({stopping ? 1.0 : 0.0})[0] > 0;
+      stopping = distributed_->sum({stopping ? 1.0 : 0.0})[0] > 0;
       if (stopping) {
         result.interrupted = true;
         break;
@@ -421,7 +419,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
   if (!state.have_best && !result.interrupted && is_main()) {
     save_best({}, static_cast<double>(result.steps) / std::max<int64_t>(steps_per_epoch, 1));  // no dev set: keep the last
   }
-  if (distributed_) distributed_->barrier();  // rank 0 has written best/
+  distributed_->barrier();  // rank 0 has written best/
   if (task_.has(Split::dev) || result.steps > 0) {
     // Predictions come from the kept model, not the last epoch's.
     if (fs::exists(fs::path(result.best_dir) / "model.safetensors")) load_weights(*model_, result.best_dir);

@@ -127,7 +127,8 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
       std::max(config_.model.discriminator.max_position_embeddings, data_.max_seq_len);
   config_.model.discriminator.pad_token_id = data_.special.pad;
   config_.validate();
-  device_ = resolve_device(config_.train.device, data_.distributed ? data_.distributed->local_rank() : 0);
+  if (!data_.distributed) data_.distributed = Distributed::single_process();
+  device_ = resolve_device(config_.train.device, data_.distributed->local_rank());
   if (config_.train.precision == Precision::fp16 && !device_.is_cuda()) {
     throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
   }
@@ -151,19 +152,17 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
   schedule_ = LinearSchedule{o.learning_rate, o.warmup_steps, config_.train.steps};
   cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed);
   parameters_ = model_->parameters();
-  if (data_.distributed) {
-    const int64_t slots = data_.distributed->world_size() * config_.train.grad_accum_steps;
-    if (config_.train.batch_size % slots != 0) {
-      throw Error("train.batch_size " + std::to_string(config_.train.batch_size) + " must be a multiple of world size x " +
-                  "train.grad_accum_steps (" + std::to_string(slots) + ")");
-    }
-    data_.distributed->broadcast(*model_);  // every rank starts from rank 0's weights
-    progress_.world_size = data_.distributed->world_size();
-    reducer_ = std::make_unique<GradientReducer>(data_.distributed, parameters_);
+  const int64_t slots = data_.distributed->world_size() * config_.train.grad_accum_steps;
+  if (config_.train.batch_size % slots != 0) {
+    throw Error("train.batch_size " + std::to_string(config_.train.batch_size) + " must be a multiple of world size x " +
+                "train.grad_accum_steps (" + std::to_string(slots) + ")");
   }
+  data_.distributed->broadcast(*model_);  // every rank starts from rank 0's weights
+  progress_.world_size = data_.distributed->world_size();
+  reducer_ = std::make_unique<GradientReducer>(data_.distributed, parameters_);
 }
 
-bool Pretrainer::is_main() const { return !data_.distributed || data_.distributed->is_main(); }
+bool Pretrainer::is_main() const { return data_.distributed->is_main(); }
 
 void Pretrainer::initialise_from_pretrained() {
   auto log = logger("train");
@@ -192,8 +191,8 @@ void Pretrainer::initialise_from_pretrained() {
 PretrainMetrics Pretrainer::train_step() {
   model_->train();
   const int64_t accum = config_.train.grad_accum_steps;
-  const int64_t rank = data_.distributed ? data_.distributed->rank() : 0;
-  const int64_t world = data_.distributed ? data_.distributed->world_size() : 1;
+  const int64_t rank = data_.distributed->rank();
+  const int64_t world = data_.distributed->world_size();
   const int64_t micro_batch = config_.train.batch_size / (world * accum);
   // Every rank walks the same global order and takes its own slots of each global batch.
   const auto global = cursor_->next(config_.train.batch_size);
@@ -210,11 +209,11 @@ PretrainMetrics Pretrainer::train_step() {
       AutocastScope autocast(config_.train.precision, device_);
       out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng);
     }
-    if (reducer_) reducer_->prepare(/*sync=*/micro == accum - 1);
+    reducer_->prepare(/*sync=*/micro == accum - 1);
     scaler_.scaled(out.loss / static_cast<double>(accum)).backward();
     acc.add(out, batch.attention_mask.sum().item<int64_t>());
   }
-  if (reducer_) reducer_->finish();
+  reducer_->finish();
   const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
   if (finite) {
     if (config_.optimizer.max_grad_norm > 0) {
@@ -268,7 +267,7 @@ void Pretrainer::restore(const std::string& dir) {
   const auto saved = json::parse(contents.config_json);
   // Masking streams belong to micro-batch slots (rank x accumulation step): the same number of
   // slots continues exactly, whatever mix of ranks and accumulation provides them.
-  const int64_t world = data_.distributed ? data_.distributed->world_size() : 1;
+  const int64_t world = data_.distributed->world_size();
   const int64_t saved_slots = contents.progress.world_size * saved.at("train").value("grad_accum_steps", int64_t{1});
   if (saved_slots != world * config_.train.grad_accum_steps) {
     throw file_error(dir, "written by " + std::to_string(contents.progress.world_size) + " rank(s) x " +
@@ -362,14 +361,11 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     double step_tokens = static_cast<double>(m.tokens);
     // Ranks must agree on stopping and on the fitted schedule, or the others would wait for
     // collectives forever; the same call makes tok/s count every rank's tokens.
-    bool fit = fit_now;
-    if (data_.distributed) {
-      const auto sums = data_.distributed->sum({stopping ? 1.0 : 0.0, step_tokens, fit_now ? 1.0 : 0.0, fitted_steps});
-      stopping = sums[0] > 0;
-      step_tokens = sums[1];
-      fit = sums[2] > 0;
-      fitted_steps = sums[3];
-    }
+    const auto sums = data_.distributed->sum({stopping ? 1.0 : 0.0, step_tokens, fit_now ? 1.0 : 0.0, fitted_steps});
+    stopping = sums[0] > 0;
+    step_tokens = sums[1];
+    const bool fit = sums[2] > 0;
+    fitted_steps = sums[3];
     if (fit) {
       budget_fitted = true;
       const auto steps = std::max(progress_.step + 1, static_cast<int64_t>(fitted_steps));
@@ -423,7 +419,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
   }
   result.steps = progress_.step;
   if (is_main()) export_models(result);
-  if (data_.distributed) data_.distributed->barrier();
+  data_.distributed->barrier();
   if (result.interrupted) {
     log->warn("stopped at step {}; continue with the same command and --resume", progress_.step);
   } else if (out_of_time) {

@@ -214,25 +214,38 @@ TEST(DistEnv, MalformedValuesNameTheVariable) {
 // One process: nothing to talk to, every collective is a no-op
 
 TEST(Distributed, SingleProcessCollectivesAreNoOps) {
-  auto dist = Distributed::create(DistEnv{}, 1s);
-  EXPECT_EQ(dist->rank(), 0);
-  EXPECT_EQ(dist->world_size(), 1);
-  EXPECT_TRUE(dist->is_main());
+  for (auto dist : {Distributed::create(DistEnv{}, 1s), Distributed::single_process()}) {
+    EXPECT_EQ(dist->rank(), 0);
+    EXPECT_EQ(dist->world_size(), 1);
+    EXPECT_TRUE(dist->is_main());
 
-  auto model = make_model(3);
-  auto before = make_model(3);
-  dist->broadcast(*model);
-  for (std::size_t i = 0; i < model->parameters().size(); ++i) {
-    EXPECT_TRUE(torch::equal(model->parameters()[i], before->parameters()[i]));
+    auto model = make_model(3);
+    auto before = make_model(3);
+    dist->broadcast(*model);
+    for (std::size_t i = 0; i < model->parameters().size(); ++i) {
+      EXPECT_TRUE(torch::equal(model->parameters()[i], before->parameters()[i]));
+    }
+    auto p = param_with_grad(torch::zeros({3}), torch::full({3}, 5.0f));
+    auto q = param_with_grad(torch::zeros({2}), std::nullopt);
+    dist->average_gradients({p, q});
+    EXPECT_TRUE(torch::equal(p.grad(), torch::full({3}, 5.0f)));
+    EXPECT_FALSE(q.grad().defined());
+    EXPECT_EQ(dist->sum({1.5, -2.0}), (std::vector<double>{1.5, -2.0}));
+    dist->barrier();
+    EXPECT_NE(error_of([&] { dist->broadcast(*model, 1); }).find("root 1"), std::string::npos);
   }
+}
+
+// What electra-gpu-check does with NCCL on a GPU, here with Gloo: a real group of one process.
+TEST(Distributed, OneProcessGroupWhenAsked) {
+  DistEnv env = loopback_env(0, 1, free_port());
+  env.group_for_one_process = true;
+  auto dist = Distributed::create(env, 10s);
+  EXPECT_EQ(dist->sum({1.5, -2.0, 1e6}), (std::vector<double>{1.5, -2.0, 1e6}));
   auto p = param_with_grad(torch::zeros({3}), torch::full({3}, 5.0f));
-  auto q = param_with_grad(torch::zeros({2}), std::nullopt);
-  dist->average_gradients({p, q});
+  dist->average_gradients({p});
   EXPECT_TRUE(torch::equal(p.grad(), torch::full({3}, 5.0f)));
-  EXPECT_FALSE(q.grad().defined());
-  EXPECT_EQ(dist->sum({1.5, -2.0}), (std::vector<double>{1.5, -2.0}));
   dist->barrier();
-  EXPECT_NE(error_of([&] { dist->broadcast(*model, 1); }).find("root 1"), std::string::npos);
 }
 
 TEST(Distributed, RejectsAnInconsistentEnv) {

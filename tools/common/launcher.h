@@ -95,13 +95,13 @@ inline void add_distributed_options(CLI::App& app, double* rendezvous_seconds) {
   app.add_option("--rendezvous-timeout", *rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
 }
 
-// Joins the data-parallel group the environment describes (torchrun or Slurm variables);
-// null for a single process. Ranks other than 0 stop logging.
+// Joins the data-parallel group the environment describes (torchrun or Slurm variables); a
+// single process gets the group of one. Ranks other than 0 stop logging.
 // `device_spec` (train.device) decides the backend: NCCL when it resolves to a GPU, else Gloo.
 inline std::shared_ptr<Distributed> start_distributed(const std::string& log_tag, double rendezvous_seconds,
                                                       const std::string& device_spec) {
   const auto env = dist_env_from_environment();
-  if (env.world_size <= 1) return nullptr;
+  if (env.world_size <= 1) return Distributed::single_process();
   if (env.rank != 0) set_log_enabled(false);
   const bool cuda = resolve_device(device_spec, env.local_rank).is_cuda();
   auto group =

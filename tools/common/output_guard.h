@@ -19,7 +19,7 @@ inline void guard_output(const std::string& folder, const std::vector<std::strin
   namespace fs = std::filesystem;
   if (resume) return;
   std::string found;
-  if (!distributed || distributed->is_main()) {
+  if (distributed->is_main()) {
     std::error_code ec;
     for (const auto& name : products) {
       const fs::path path = fs::path(folder) / name;
@@ -32,7 +32,7 @@ inline void guard_output(const std::string& folder, const std::vector<std::strin
       }
     }
   }
-  const bool refused = distributed ? distributed->sum({found.empty() ? 0.0 : 1.0})[0] > 0 : !found.empty();
+  const bool refused = distributed->sum({found.empty() ? 0.0 : 1.0})[0] > 0;
   if (!refused) return;
   if (found.empty()) throw Error(folder + ": rank 0 refused to write over an earlier run");
   throw file_error(folder, "already holds a run (" + found +

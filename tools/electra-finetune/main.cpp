@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     electra::tools::install_stop_handlers();
     electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output, distributed);
     const auto result = finetuner.run(&electra::tools::stop_requested, resume);
-    if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
+    if (!distributed->is_main()) return result.interrupted ? 130 : 0;
     if (!result.best.values.empty()) {
       std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";
     }

@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     electra::tools::install_stop_handlers();
     electra::Pretrainer trainer(config, inputs);
     const auto result = trainer.run(resume, &electra::tools::stop_requested);
-    if (distributed && !distributed->is_main()) return result.interrupted ? 130 : 0;
+    if (!distributed->is_main()) return result.interrupted ? 130 : 0;
     std::cout << "steps: " << result.steps << "\n";
     if (inputs.eval) {
       std::cout << "held-out: mlm accuracy " << result.last_eval.mlm_accuracy << ", discriminator AUC "

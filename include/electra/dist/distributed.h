@@ -43,13 +43,15 @@ class Distributed {
   // the TCP store that rank 0 hosts at master_addr:master_port and builds the process group:
   // ProcessGroupNCCL on cuda:local_rank when `cuda` and NCCL is compiled in, else ProcessGroupGloo
   // (with `cuda` but no NCCL, Gloo with tensors staged through host memory, and a warning).
-  // `timeout` bounds the rendezvous and every later collective: a rank missing at start-up, a
-  // peer that died or one that stalls longer than that raises electra::Error instead of hanging.
-  // `timeout` bounds joining; `collective_timeout` (at least `timeout`) bounds each later
-  // collective, long enough for rank 0 to evaluate and write a checkpoint while the others wait.
+  // `timeout` bounds joining: a rank missing at start-up raises electra::Error instead of hanging.
+  // `collective_timeout` (at least `timeout`) bounds each later collective, so that a peer that
+  // died or stalls is reported too; it is long enough for rank 0 to evaluate and write a
+  // checkpoint while the others wait.
   static std::shared_ptr<Distributed> create(const DistEnv& env, std::chrono::milliseconds timeout,
                                              bool cuda = false,
                                              std::chrono::milliseconds collective_timeout = std::chrono::minutes(30));
+  // The group of one process: rank 0 of 1, every collective a no-op. Trainers given no group use it.
+  static std::shared_ptr<Distributed> single_process();
   ~Distributed();
   Distributed(const Distributed&) = delete;
   Distributed& operator=(const Distributed&) = delete;

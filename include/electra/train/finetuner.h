@@ -42,7 +42,7 @@ class Finetuner {
   // and gradients are averaged; rank 0 evaluates and writes.
   Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
             const WordPieceTokenizer& tokenizer, std::string output_dir,
-            std::shared_ptr<Distributed> distributed = nullptr);
+            std::shared_ptr<Distributed> distributed = nullptr);  // null: Distributed::single_process()
 
   // Trains, evaluating on dev after every epoch; writes metrics.jsonl, the best model and its
   // dev predictions under the output folder. Stops early when *stop becomes true. A checkpoint

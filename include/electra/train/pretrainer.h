@@ -36,7 +36,7 @@ struct PretrainData {
   int64_t max_seq_len = 128;
   std::string vocab_path;  // copied into exported model directories
   bool lowercase = true;   // recorded in the exported tokenizer_config.json
-  // Data-parallel group (null or world size 1: one process). Rank r runs the micro-batch
+  // Data-parallel group (null: Distributed::single_process()). Rank r runs the micro-batch
   // slots r*A .. r*A+A-1 of each global batch (A = grad_accum_steps); only rank 0 writes.
   std::shared_ptr<Distributed> distributed;
 };
