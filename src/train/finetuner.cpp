@@ -16,6 +16,7 @@
 #include "electra/util/json_util.h"
 #include "util/logger.h"
 #include "train/autocast_scope.h"
+#include "train/update.h"
 #include "train/weight_decay.h"
 
 namespace fs = std::filesystem;
@@ -76,14 +77,6 @@ int64_t configured_labels(const ElectraConfig& config) {
   return -1;
 }
 
-std::string eta(double seconds) {
-  const auto s = static_cast<int64_t>(std::max(0.0, seconds));
-  char out[32];
-  std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> finetuned_labels(const ElectraConfig& config) {
@@ -120,10 +113,7 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
     throw Error("train.max_seq_length " + std::to_string(config_.train.max_seq_length) + " exceeds " + model_dir +
                 "/config.json max_position_embeddings " + std::to_string(model_config_.max_position_embeddings));
   }
-  device_ = resolve_device(config_.train.device, distributed_->local_rank());
-  if (config_.train.precision == Precision::fp16 && !device_.is_cuda()) {
-    throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
-  }
+  device_ = training_device(config_.train.device, *distributed_, config_.train.precision);
   scaler_ = LossScaler(config_.train.precision == Precision::fp16);
   torch::manual_seed(config_.train.seed);
   const auto classifier_head = config_.task.classifier_head;
@@ -341,9 +331,6 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
       std::vector<size_t> rows;
       for (size_t i = share_begin; i < share_end; ++i) rows.push_back(static_cast<size_t>(o[i]));
       const double lr = schedule(result.steps);
-      for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
-        static_cast<torch::optim::AdamWOptions&>(optimizer_->param_groups()[g].options()).lr(lr * lr_multipliers_[g]);
-      }
       optimizer_->zero_grad();
       double step_loss = 0;
       if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
@@ -360,15 +347,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
         reducer_->prepare(/*sync=*/true);
         scaler_.scaled(loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
       }
-      reducer_->finish();  // a rank without rows starts every bucket here, with zeros
-      const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
-      if (finite) {
-        if (config_.optimizer.max_grad_norm > 0) {
-          torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
-        }
-        optimizer_->step();
-      }
-      scaler_.update(finite);
+      apply_update(*reducer_, scaler_, parameters_, config_.optimizer.max_grad_norm, *optimizer_, lr, lr_multipliers_);
       ++result.steps;
       state.cursor = static_cast<int64_t>(end);
 
@@ -380,7 +359,7 @@ FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
         const double per_step = elapsed / static_cast<double>(result.steps - first_step);
         log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s eta {}", result.steps, total_steps,
                   static_cast<double>(result.steps) / steps_per_epoch, loss_sum / loss_count, lr,
-                  examples_seen / elapsed, eta(per_step * (total_steps - result.steps)));
+                  examples_seen / elapsed, format_duration(per_step * (total_steps - result.steps)));
         metrics << json{{"split", "train"}, {"step", result.steps}, {"loss", loss_sum / loss_count},
                         {"learning_rate", lr}, {"examples_per_second", examples_seen / elapsed}}.dump()
                 << "\n" << std::flush;

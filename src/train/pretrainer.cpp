@@ -20,6 +20,7 @@
 #include "electra/util/json_util.h"
 #include "util/logger.h"
 #include "train/autocast_scope.h"
+#include "train/update.h"
 #include "train/weight_decay.h"
 
 namespace fs = std::filesystem;
@@ -109,14 +110,6 @@ torch::Generator slot_generator(const torch::Device& device, uint64_t seed, int6
   return seeded_generator(device, mix(mix(mix(seed) ^ static_cast<uint64_t>(step)) ^ static_cast<uint64_t>(slot)));
 }
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<int64_t>(seconds);
-  char out[32];
-  std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  return out;
-}
-
 }  // namespace
 
 Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
@@ -128,10 +121,7 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
   config_.model.discriminator.pad_token_id = data_.special.pad;
   config_.validate();
   if (!data_.distributed) data_.distributed = Distributed::single_process();
-  device_ = resolve_device(config_.train.device, data_.distributed->local_rank());
-  if (config_.train.precision == Precision::fp16 && !device_.is_cuda()) {
-    throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
-  }
+  device_ = training_device(config_.train.device, *data_.distributed, config_.train.precision);
   scaler_ = LossScaler(config_.train.precision == Precision::fp16);
   torch::manual_seed(config_.train.seed);
   model_ = ElectraPretrainingModel(config_.model.discriminator, config_.generator_config(), config_.objective);
@@ -213,17 +203,7 @@ PretrainMetrics Pretrainer::train_step() {
     scaler_.scaled(out.loss / static_cast<double>(accum)).backward();
     acc.add(out, batch.attention_mask.sum().item<int64_t>());
   }
-  reducer_->finish();
-  const bool finite = scaler_.unscale(parameters_);  // fp16 only; an overflowed step is skipped
-  if (finite) {
-    if (config_.optimizer.max_grad_norm > 0) {
-      torch::nn::utils::clip_grad_norm_(parameters_, config_.optimizer.max_grad_norm);
-    }
-    const double lr = schedule_(progress_.step);
-    for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    optimizer_->step();
-  }
-  scaler_.update(finite);
+  apply_update(*reducer_, scaler_, parameters_, config_.optimizer.max_grad_norm, *optimizer_, schedule_(progress_.step));
   progress_.loss_scale = scaler_.enabled() ? scaler_.scale() : 0.0;
   ++progress_.step;
   progress_.epoch = cursor_->epoch();

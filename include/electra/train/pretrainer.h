@@ -77,7 +77,6 @@ class Pretrainer {
   PretrainData data_;
   ElectraPretrainingModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
-  std::vector<double> group_lr_scale_;
   LinearSchedule schedule_;
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<BatchCursor> cursor_;
