@@ -37,6 +37,86 @@ ElectraConfig load_config(const std::string& dir) {
   return ElectraConfig::from_file(join(dir, "config.json"));
 }
 
+namespace {
+
+std::optional<HeadKind> head_kind(const ElectraConfig& config) {
+  for (const auto& a : config.architectures) {
+    for (auto kind : {HeadKind::sequence_classification, HeadKind::question_answering, HeadKind::token_classification}) {
+      if (a == to_string(kind)) return kind;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> id2label(const json& extra) {
+  const auto it = extra.find("id2label");
+  if (it == extra.end() || !it->is_object()) return {};
+  std::vector<std::string> labels(it->size());
+  for (auto entry = it->begin(); entry != it->end(); ++entry) {
+    const auto& key = entry.key();
+    if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos) return {};
+    const size_t id = std::stoul(key);
+    if (id >= labels.size() || !entry.value().is_string()) return {};
+    labels[id] = entry.value().get<std::string>();
+  }
+  return labels;
+}
+
+}  // namespace
+
+ModelDirectory read_model_dir(const std::string& dir) {
+  ModelDirectory m;
+  m.path = dir;
+  m.config = load_config(dir);
+  m.kind = model_kind(m.config);
+  const auto head = head_kind(m.config);
+  if (m.kind != ModelKind::unknown || !head) return m;
+  const auto extra = json::parse(m.config.extra_json);
+  TaskHead t;
+  t.kind = *head;
+  if (const auto it = extra.find("classifier_head"); it != extra.end()) {
+    if (!it->is_string()) throw file_error(join(dir, "config.json"), "\"classifier_head\" must be a string");
+    try {
+      t.classifier_head = parse_classifier_head(it->get<std::string>());
+    } catch (const Error& e) {
+      throw file_error(join(dir, "config.json"), e.what());
+    }
+  }
+  const auto answerable = extra.find("answerable_classifier");
+  t.answerable_classifier = answerable != extra.end() && answerable->is_boolean() && answerable->get<bool>();
+  t.labels = id2label(extra);
+  t.regression = extra.value("problem_type", json()).is_string() && extra["problem_type"] == "regression";
+  m.task_head = t;
+  return m;
+}
+
+ElectraConfig with_task_head(ElectraConfig config, const TaskHead& head, int64_t num_labels) {
+  config.architectures = {to_string(head.kind)};
+  auto extra = json::parse(config.extra_json);
+  for (const char* key : {"id2label", "label2id", "num_labels", "problem_type", "summary_type", "summary_use_proj",
+                          "summary_activation", "summary_last_dropout", "classifier_head", "answerable_classifier"}) {
+    extra.erase(key);
+  }
+  if (head.kind != HeadKind::question_answering) {
+    json ids = json::object(), names = json::object();
+    for (int64_t i = 0; i < num_labels; ++i) {
+      const auto n = static_cast<size_t>(i);
+      const std::string name = n < head.labels.size() ? head.labels[n] : "LABEL_" + std::to_string(i);
+      ids[std::to_string(i)] = name;
+      names[name] = i;
+    }
+    extra["id2label"] = ids;
+    extra["label2id"] = names;
+  }
+  if (head.kind == HeadKind::sequence_classification) {
+    extra["problem_type"] = head.regression ? "regression" : "single_label_classification";
+    if (head.classifier_head != ClassifierHead::transformers) extra["classifier_head"] = to_string(head.classifier_head);
+  }
+  if (head.kind == HeadKind::question_answering && head.answerable_classifier) extra["answerable_classifier"] = true;
+  config.extra_json = extra.dump();
+  return config;
+}
+
 std::unique_ptr<SafetensorsFile> open_weights(const std::string& dir) {
   require_dir(dir);
   const std::string st = join(dir, "model.safetensors");

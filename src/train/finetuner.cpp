@@ -27,79 +27,11 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// config.json of the fine-tuned model: the encoder's config plus what transformers needs to
-// rebuild the head (architectures, id2label/label2id, problem_type), and the official linear
-// head's and the answerability classifier's markers, which only this library reads.
-ElectraConfig task_config(ElectraConfig config, const FinetuneTask& task, ClassifierHead classifier_head,
-                          bool answerable_classifier) {
-  config.architectures = {to_string(task.head())};
-  auto extra = json::parse(config.extra_json);
-  for (const char* key : {"id2label", "label2id", "num_labels", "problem_type", "summary_type", "summary_use_proj",
-                          "summary_activation", "summary_last_dropout", "classifier_head", "answerable_classifier"}) {
-    extra.erase(key);
-  }
-  if (task.head() != HeadKind::question_answering) {
-    json id2label = json::object(), label2id = json::object();
-    const auto labels = task.labels();
-    for (int64_t i = 0; i < task.num_labels(); ++i) {
-      const std::string name = i < static_cast<int64_t>(labels.size()) ? labels[i] : "LABEL_" + std::to_string(i);
-      id2label[std::to_string(i)] = name;
-      label2id[name] = i;
-    }
-    extra["id2label"] = id2label;
-    extra["label2id"] = label2id;
-  }
-  if (task.head() == HeadKind::sequence_classification) {
-    extra["problem_type"] = task.regression() ? "regression" : "single_label_classification";
-    if (classifier_head != ClassifierHead::transformers) extra["classifier_head"] = to_string(classifier_head);
-  }
-  if (task.head() == HeadKind::question_answering && answerable_classifier) extra["answerable_classifier"] = true;
-  config.extra_json = extra.dump();
-  return config;
-}
-
-// The sentence-level head a fine-tuned directory holds (absent: transformers').
-std::string saved_classifier_head(const ElectraConfig& config) {
-  const auto extra = json::parse(config.extra_json);
-  const auto it = extra.find("classifier_head");
-  return it != extra.end() && it->is_string() ? it->get<std::string>() : to_string(ClassifierHead::transformers);
-}
-
-bool saved_answerable_classifier(const ElectraConfig& config) {
-  const auto extra = json::parse(config.extra_json);
-  const auto it = extra.find("answerable_classifier");
-  return it != extra.end() && it->is_boolean() && it->get<bool>();
-}
-
-int64_t configured_labels(const ElectraConfig& config) {
-  const auto extra = json::parse(config.extra_json);
-  if (extra.contains("id2label") && extra["id2label"].is_object()) return static_cast<int64_t>(extra["id2label"].size());
-  return -1;
-}
-
 }  // namespace
-
-std::vector<std::string> finetuned_labels(const ElectraConfig& config) {
-  if (model_kind(config) != ModelKind::unknown) return {};
-  const auto extra = json::parse(config.extra_json);
-  if (!extra.contains("id2label") || !extra["id2label"].is_object()) return {};
-  std::vector<std::string> labels(extra["id2label"].size());
-  for (auto it = extra["id2label"].begin(); it != extra["id2label"].end(); ++it) {
-    size_t id = 0;
-    try {
-      id = std::stoul(it.key());
-    } catch (const std::exception&) {
-      return {};
-    }
-    if (id >= labels.size() || !it.value().is_string()) return {};
-    labels[id] = it.value().get<std::string>();
-  }
-  return labels;
-}
 
 bool Finetuner::is_main() const { return distributed_->is_main(); }
 
-Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
+Finetuner::Finetuner(FinetuneConfig config, const ModelDirectory& model, const FinetuneTask& task,
                      const WordPieceTokenizer& tokenizer, std::string output_dir,
                      std::shared_ptr<Distributed> distributed)
     : config_(std::move(config)),
@@ -108,7 +40,8 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
       output_(std::move(output_dir)),
       distributed_(distributed ? std::move(distributed) : Distributed::single_process()) {
   auto log = logger("finetune");
-  model_config_ = load_config(model_dir);
+  const std::string& model_dir = model.path;
+  model_config_ = model.config;
   if (config_.train.max_seq_length > model_config_.max_position_embeddings) {
     throw Error("train.max_seq_length " + std::to_string(config_.train.max_seq_length) + " exceeds " + model_dir +
                 "/config.json max_position_embeddings " + std::to_string(model_config_.max_position_embeddings));
@@ -123,15 +56,14 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
     log->info("random initialisation (train.random_init): the weights in {} are not used", model_dir);
   } else {
     LoadOptions options;
-    const bool fine_tuned = model_kind(model_config_) == ModelKind::unknown;
-    const auto saved_head = saved_classifier_head(model_config_);
-    const bool other_classifier = task_.head() == HeadKind::sequence_classification && fine_tuned &&
-                                  saved_head != to_string(classifier_head);
-    const bool same_head = fine_tuned && !other_classifier && !model_config_.architectures.empty() &&
-                           model_config_.architectures.front() == to_string(task_.head()) &&
+    const auto& saved = model.task_head;
+    const bool other_classifier = saved && task_.head() == HeadKind::sequence_classification &&
+                                  saved->classifier_head != classifier_head;
+    const bool same_head = saved && !other_classifier && saved->kind == task_.head() &&
                            (task_.head() == HeadKind::question_answering ||
-                            configured_labels(model_config_) == task_.num_labels());
+                            static_cast<int64_t>(saved->labels.size()) == task_.num_labels());
     if (other_classifier) {
+      const auto saved_head = to_string(saved->classifier_head);
       log->warn("{} holds a {} classifier head but task.classifier_head is {}: the head starts anew "
                 "(--set task.classifier_head={} keeps it)",
                 model_dir, saved_head, to_string(classifier_head), saved_head);
@@ -141,7 +73,7 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
       options.ignore_unexpected = {"discriminator_predictions.", "generator_predictions.", "generator_lm_head.",
                                    "classifier.", "qa_outputs."};
     }
-    const bool saved_answerable = saved_answerable_classifier(model_config_);
+    const bool saved_answerable = saved && saved->answerable_classifier;
     if (same_head && saved_answerable != answerable) {
       log->warn("{} {} an answerability classifier but squad.answerable_classifier is {}: {}", model_dir,
                 saved_answerable ? "holds" : "has no", answerable ? "true" : "false",
@@ -153,7 +85,13 @@ Finetuner::Finetuner(FinetuneConfig config, const std::string& model_dir, const 
     log->info("loaded {} ({}; {})", model_dir, same_head ? "encoder and head" : "encoder, new head",
               to_string(task_.head()));
   }
-  model_config_ = task_config(model_config_, task_, classifier_head, answerable);
+  TaskHead head;
+  head.kind = task_.head();
+  head.classifier_head = classifier_head;
+  head.answerable_classifier = answerable;
+  head.labels = task_.labels();
+  head.regression = task_.regression();
+  model_config_ = with_task_head(model_config_, head, task_.num_labels());
   model_->to(device_);  // before the optimizer sees the parameters
 
   // One parameter group per (layer depth, decay or not): lr * layer_decay^(L+2-depth).

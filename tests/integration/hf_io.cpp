@@ -25,7 +25,8 @@ namespace {
 
 NamedTensors forward(const std::string& dir, const SafetensorsFile& inputs) {
   const auto ids = inputs.load("input_ids"), mask = inputs.load("attention_mask"), types = inputs.load("token_type_ids");
-  const auto config = load_config(dir);
+  const auto model_dir = read_model_dir(dir);
+  const auto& config = model_dir.config;
   const std::string architecture = config.architectures.empty() ? "" : config.architectures.front();
   torch::NoGradGuard no_grad;
   if (architecture == "ElectraForPreTraining") {
@@ -38,10 +39,9 @@ NamedTensors forward(const std::string& dir, const SafetensorsFile& inputs) {
     model->eval();
     return {{"logits", model->forward(ids, mask, types)}, {"hidden", model->electra->forward(ids, mask, types)}};
   }
-  for (auto kind : {HeadKind::sequence_classification, HeadKind::question_answering, HeadKind::token_classification}) {
-    if (architecture != to_string(kind)) continue;
-    const auto labels = static_cast<int64_t>(finetuned_labels(config).size());
-    TaskModel model(config, kind, kind == HeadKind::question_answering ? 2 : labels);
+  if (const auto& head = model_dir.task_head) {
+    TaskModel model(config, head->kind, static_cast<int64_t>(head->labels.size()), head->classifier_head,
+                    head->answerable_classifier);
     load_weights(*model, dir);
     model->eval();
     return {{"logits", model->forward(ids, mask, types)}, {"hidden", model->electra->forward(ids, mask, types)}};

@@ -147,6 +147,45 @@ TEST(TaskModels, FineTunedDirectoryRoundTrip) {
   fs::remove_all(dir);
 }
 
+// What a fine-tuned directory says about its head is written and read as typed fields.
+TEST(ModelDirectory, TaskHeadFieldsRoundTripThroughConfigJson) {
+  const auto dir = (fs::temp_directory_path() / "electra-task-head").string();
+  fs::remove_all(dir);
+  TaskHead head;
+  head.kind = HeadKind::sequence_classification;
+  head.classifier_head = ClassifierHead::linear;
+  head.labels = {"negative", "positive"};
+  TaskModel model(tiny_config(), head.kind, 2, head.classifier_head);
+  save_model_dir(dir, *model, with_task_head(tiny_config(), head, 2), nullptr);
+  const auto read = read_model_dir(dir);
+  EXPECT_EQ(read.kind, ModelKind::unknown);
+  ASSERT_TRUE(read.task_head.has_value());
+  EXPECT_EQ(read.task_head->kind, HeadKind::sequence_classification);
+  EXPECT_EQ(read.task_head->classifier_head, ClassifierHead::linear);
+  EXPECT_EQ(read.task_head->labels, head.labels);
+  EXPECT_FALSE(read.task_head->answerable_classifier);
+  EXPECT_FALSE(read.task_head->regression);
+
+  // A marker this library did not write names the file.
+  auto bad = read.config;
+  bad.extra_json = R"({"classifier_head": "mystery"})";
+  save_model_dir(dir, *model, bad, nullptr);
+  try {
+    read_model_dir(dir);
+    FAIL() << "an unknown classifier_head was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
+  }
+
+  // A pre-trained discriminator carries no task head.
+  auto pretrained = tiny_config();
+  pretrained.architectures = {"ElectraForPreTraining"};
+  save_model_dir(dir, *model, pretrained, nullptr);
+  EXPECT_EQ(read_model_dir(dir).kind, ModelKind::discriminator);
+  EXPECT_FALSE(read_model_dir(dir).task_head.has_value());
+  fs::remove_all(dir);
+}
+
 TEST(FinetuneTask, CollatePadsToTheLongestMember) {
   std::vector<TaskFeature> features(3);
   features[0].input_ids = {2, 7, 3};

@@ -60,19 +60,20 @@ int main(int argc, char** argv) {
     electra::tools::guard_output(output, {"checkpoints", "metrics.jsonl", "best"}, resume, overwrite, distributed);
 
     // The vocabulary is checked against the model before any data is read or any training starts.
-    const auto model_config = electra::load_config(model_dir);
+    const auto model = electra::read_model_dir(model_dir);
+    const auto& model_config = model.config;
     const auto tokenizer = electra::load_tokenizer(model_dir, model_config);
     auto log = electra::logger("finetune");
     log->info("model {}: {} layers, hidden {}, vocabulary {}; {} threads", model_dir, model_config.num_hidden_layers,
               model_config.hidden_size, tokenizer.vocab().size(), used_threads);
     // A fine-tuned directory knows its labels: evaluation or prediction needs no training file.
-    if (config.task.labels.empty() && config.task.type != electra::TaskType::glue) {
-      config.task.labels = electra::finetuned_labels(model_config);
+    if (config.task.labels.empty() && config.task.type != electra::TaskType::glue && model.task_head) {
+      config.task.labels = model.task_head->labels;
     }
     const auto task = electra::make_task(config, tokenizer, data_dir, predict_file);
 
     electra::tools::install_stop_handlers();
-    electra::Finetuner finetuner(config, model_dir, *task, tokenizer, output, distributed);
+    electra::Finetuner finetuner(config, model, *task, tokenizer, output, distributed);
     const auto result = finetuner.run(&electra::tools::stop_requested, resume);
     if (!distributed->is_main()) return result.interrupted ? 130 : 0;
     if (!result.best.values.empty()) {

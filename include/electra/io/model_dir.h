@@ -1,9 +1,12 @@
 #pragma once
 // Hugging Face model directories: config.json, model.safetensors, vocab.txt,
 // tokenizer_config.json, special_tokens_map.json.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "electra/config/electra_config.h"
+#include "electra/models/head_kind.h"
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"
 #include "electra/models/electra_model.h"
@@ -17,6 +20,30 @@ enum class ModelKind { discriminator, generator, unknown };
 ModelKind model_kind(const ElectraConfig& config);
 
 ElectraConfig load_config(const std::string& dir);  // <dir>/config.json
+
+// The head of a fine-tuned directory as config.json describes it: the architecture,
+// transformers' id2label and problem_type, and the markers only this library writes.
+struct TaskHead {
+  HeadKind kind = HeadKind::sequence_classification;
+  ClassifierHead classifier_head = ClassifierHead::transformers;  // "classifier_head"
+  bool answerable_classifier = false;                             // "answerable_classifier"
+  std::vector<std::string> labels;  // id2label in id order; empty when absent or not ids 0..N-1
+  bool regression = false;          // problem_type "regression"
+};
+
+// A model directory's config.json, read once: the encoder, and what kind of model it holds.
+struct ModelDirectory {
+  std::string path;
+  ElectraConfig config;
+  ModelKind kind = ModelKind::unknown;  // a pre-trained discriminator or generator
+  std::optional<TaskHead> task_head;    // a fine-tuned task model
+};
+ModelDirectory read_model_dir(const std::string& dir);
+
+// `config` describing `head`: architectures, id2label/label2id (labels, or LABEL_i for
+// num_labels entries), problem_type and the library's markers; earlier values are replaced.
+// question answering has no labels; num_labels counts the others' classes or tags.
+ElectraConfig with_task_head(ElectraConfig config, const TaskHead& head, int64_t num_labels);
 // Opens <dir>/model.safetensors; a directory with only pytorch_model.bin gets an error
 // that says how to convert it (LibTorch cannot read torch.save'd state dicts).
 std::unique_ptr<SafetensorsFile> open_weights(const std::string& dir);

@@ -10,6 +10,7 @@
 #include <torch/optim/adamw.h>
 
 #include "electra/dist/distributed.h"
+#include "electra/io/model_dir.h"
 #include "electra/models/task_models.h"
 #include "electra/tokenization/wordpiece.h"
 #include "electra/train/loss_scaler.h"
@@ -27,20 +28,16 @@ struct FinetuneResult {
   std::string best_dir;     // <output>/best: the kept model, loadable by transformers
 };
 
-// The label names a fine-tuned directory's config.json records (id2label, in id order);
-// empty for a pre-trained (discriminator/generator) directory.
-std::vector<std::string> finetuned_labels(const ElectraConfig& config);
-
 class Distributed;
 
 class Finetuner {
  public:
-  // Loads <model_dir> (config.json, model.safetensors) into a task model. A discriminator or
+  // Loads `model` (read_model_dir; its model.safetensors) into a task model. A discriminator or
   // generator directory gets a fresh head; a directory fine-tuned for the same head and label
   // count keeps its head. train.random_init keeps the architecture but not the weights.
   // With `distributed` (world size > 1), each rank trains on its share of every global batch
   // and gradients are averaged; rank 0 evaluates and writes.
-  Finetuner(FinetuneConfig config, const std::string& model_dir, const FinetuneTask& task,
+  Finetuner(FinetuneConfig config, const ModelDirectory& model, const FinetuneTask& task,
             const WordPieceTokenizer& tokenizer, std::string output_dir,
             std::shared_ptr<Distributed> distributed = nullptr);  // null: Distributed::single_process()
 
