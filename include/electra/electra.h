@@ -44,5 +44,5 @@
 #include "electra/train/pretrainer.h"
 #include "electra/train/schedule.h"
 #include "electra/util/error.h"
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 #include "electra/util/logging.h"

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "electra/util/error.h"
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 #include "util/config_reader.h"
 
 namespace electra {

@@ -8,6 +8,7 @@
 
 #include "electra/data/shard.h"
 #include "electra/util/error.h"
+#include "electra/util/files.h"
 
 namespace electra::detail {
 namespace {
@@ -184,21 +185,7 @@ Manifest read_manifest(const std::string& path) {
 }
 
 void write_manifest(const std::string& path, const Manifest& manifest) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw file_error(tmp, "cannot create");
-    out << to_json(manifest).dump(2) << "\n";
-    out.flush();
-    if (!out) throw file_error(tmp, "write error");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string message = ec.message();
-    std::filesystem::remove(tmp, ec);
-    throw file_error(path, "cannot write the manifest (" + message + ")");
-  }
+  write_file_atomic(path, to_json(manifest).dump(2) + "\n");
 }
 
 }  // namespace electra::detail

@@ -13,7 +13,7 @@
 #include <torch/torch.h>
 
 #include "electra/util/error.h"
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 
 namespace electra {
 namespace {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "electra/util/error.h"
+#include "electra/util/files.h"
 
 namespace electra {
 namespace {
@@ -92,25 +93,9 @@ Vocab Vocab::from_file(const std::string& path) {
 }
 
 void Vocab::save(const std::string& path) const {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw file_error(temporary,
-                       std::string("cannot create the file (") + std::strerror(errno) + ")");
-    }
-    for (const auto& token : tokens_) out << token << '\n';
-    out.flush();
-    if (!out) {
-      std::remove(temporary.c_str());
-      throw file_error(temporary, "cannot write the vocabulary (disk full?)");
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temporary.c_str());
-    throw file_error(path, "cannot replace the file with " + temporary + " (" + reason + ")");
-  }
+  AtomicFile file(path);
+  for (const auto& token : tokens_) file.stream() << token << '\n';
+  file.commit();
 }
 
 bool Vocab::contains(std::string_view token) const {

@@ -13,7 +13,7 @@
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"
 #include "electra/util/error.h"
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 
 namespace fs = std::filesystem;
 

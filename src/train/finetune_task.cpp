@@ -18,7 +18,7 @@
 #include "electra/tasks/squad.h"
 #include "electra/tasks/tabular.h"
 #include "electra/util/error.h"
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 
 namespace fs = std::filesystem;
 

@@ -17,7 +17,7 @@
 #include "electra/metrics/binary.h"
 #include "electra/util/device.h"
 #include "electra/util/error.h"
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 #include "util/logger.h"
 #include "train/autocast_scope.h"
 #include "train/update.h"

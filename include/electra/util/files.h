@@ -1,5 +1,5 @@
 #pragma once
-// File helpers shared by every reader and writer of the library.
+// File helpers shared by every reader and writer of both libraries (no LibTorch here).
 #include <fstream>
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "electra/util/json_util.h"
+#include "electra/util/files.h"
 
 #include <unistd.h>
 
