@@ -9,69 +9,12 @@
 #include "electra/data/shard.h"
 #include "electra/util/error.h"
 #include "electra/util/files.h"
+#include "util/json_reader.h"
 
 namespace electra::detail {
 namespace {
 
 using json = nlohmann::json;
-
-// Typed access to a key of a JSON object; errors name the file and the key path.
-class Reader {
- public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
-
-  const json& member(const json& object, const std::string& where, const char* key) const {
-    if (!object.is_object()) fail(where, "is not an object");
-    const auto it = object.find(key);
-    if (it == object.end()) fail(join(where, key), "is missing");
-    return *it;
-  }
-  std::string string(const json& object, const std::string& where, const char* key) const {
-    const auto& v = member(object, where, key);
-    if (!v.is_string()) fail(join(where, key), "must be a string");
-    return v.get<std::string>();
-  }
-  std::uint64_t u64(const json& object, const std::string& where, const char* key) const {
-    const auto& v = member(object, where, key);
-    if (!v.is_number_unsigned()) fail(join(where, key), "must be a non-negative integer");
-    return v.get<std::uint64_t>();
-  }
-  std::int32_t i32(const json& object, const std::string& where, const char* key) const {
-    const auto value = u64(object, where, key);
-    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
-      fail(join(where, key), "is out of range");
-    }
-    return static_cast<std::int32_t>(value);
-  }
-  bool boolean(const json& object, const std::string& where, const char* key) const {
-    const auto& v = member(object, where, key);
-    if (!v.is_boolean()) fail(join(where, key), "must be true or false");
-    return v.get<bool>();
-  }
-  std::uint64_t hex64(const json& object, const std::string& where, const char* key) const {
-    const std::string text = string(object, where, key);
-    std::uint64_t value = 0;
-    if (text.size() != 16) fail(join(where, key), "must be 16 hexadecimal digits");
-    for (char c : text) {
-      int digit;
-      if (c >= '0' && c <= '9') digit = c - '0';
-      else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-      else fail(join(where, key), "must be 16 hexadecimal digits");
-      value = (value << 4) | static_cast<std::uint64_t>(digit);
-    }
-    return value;
-  }
-  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
-    throw file_error(path_, "key '" + key + "' " + problem);
-  }
-  static std::string join(const std::string& where, const std::string& key) {
-    return where.empty() ? key : where + "." + key;
-  }
-
- private:
-  std::string path_;
-};
 
 json split_to_json(const ManifestSplit& split) {
   json shards = json::array();
@@ -82,22 +25,21 @@ json split_to_json(const ManifestSplit& split) {
   return {{"documents", split.documents}, {"examples", split.examples}, {"tokens", split.tokens}, {"shards", shards}};
 }
 
-ManifestSplit split_from_json(const Reader& r, const json& splits, const char* name) {
+ManifestSplit split_from_json(const JsonReader& r, const json& splits, const char* name) {
   const std::string where = std::string("splits.") + name;
   const json& j = r.member(splits, "splits", name);
   ManifestSplit split;
   split.documents = r.u64(j, where, "documents");
   split.examples = r.u64(j, where, "examples");
   split.tokens = r.u64(j, where, "tokens");
-  const json& shards = r.member(j, where, "shards");
-  if (!shards.is_array()) r.fail(where + ".shards", "must be an array");
+  const json& shards = r.array(j, where, "shards");
   std::uint64_t examples = 0;
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const std::string at = where + ".shards[" + std::to_string(i) + "]";
     ManifestShard s;
     s.file = r.string(shards[i], at, "file");
     if (s.file.empty() || s.file.find('/') != std::string::npos || s.file == "..") {
-      r.fail(at + ".file", "must be a file name inside the dataset folder");
+      r.fail(at, "\"file\" must be a file name inside the dataset folder");
     }
     s.examples = r.u64(shards[i], at, "examples");
     s.tokens = r.u64(shards[i], at, "tokens");
@@ -105,7 +47,7 @@ ManifestSplit split_from_json(const Reader& r, const json& splits, const char* n
     examples += s.examples;
     split.shards.push_back(std::move(s));
   }
-  if (examples != split.examples) r.fail(where + ".examples", "does not match the sum over its shards");
+  if (examples != split.examples) r.fail(where, "\"examples\" does not match the sum over its shards");
   return split;
 }
 
@@ -146,10 +88,10 @@ Manifest read_manifest(const std::string& path) {
   } catch (const json::exception& e) {
     throw file_error(path, std::string("malformed JSON (") + e.what() + ")");
   }
-  const Reader r(path);
+  const JsonReader r(path);
   if (!j.is_object()) throw file_error(path, "malformed manifest: not a JSON object");
   if (r.string(j, "", "format") != kManifestFormat) {
-    r.fail("format", std::string("must be \"") + kManifestFormat + "\"");
+    r.fail("", std::string("\"format\" must be \"") + kManifestFormat + "\"");
   }
   Manifest m;
   m.format_version = static_cast<std::uint32_t>(r.u64(j, "", "format_version"));

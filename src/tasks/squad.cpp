@@ -15,6 +15,7 @@
 
 #include "../tokenization/unicode.h"
 #include "electra/util/error.h"
+#include "util/json_reader.h"
 
 namespace electra {
 namespace {
@@ -36,40 +37,6 @@ json parse_json_file(const std::string& path) {
   }
 }
 
-// Typed access to one member; errors name the file and where the member sits
-// ("data[3].paragraphs[0].qas[7]"), so a user can find it in a 40 MB file.
-class Reader {
- public:
-  explicit Reader(const std::string& path) : path_(path) {}
-
-  const json& member(const json& object, const char* key, const std::string& where) const {
-    if (!object.is_object()) throw fail(where, "expected a JSON object, got " + brief(object));
-    const auto it = object.find(key);
-    if (it == object.end()) throw fail(where, std::string("missing \"") + key + "\"");
-    return *it;
-  }
-  const json& array(const json& object, const char* key, const std::string& where) const {
-    const json& v = member(object, key, where);
-    if (!v.is_array()) throw fail(where, std::string("\"") + key + "\" must be a list, got " + brief(v));
-    return v;
-  }
-  std::string string(const json& object, const char* key, const std::string& where) const {
-    const json& v = member(object, key, where);
-    if (!v.is_string()) throw fail(where, std::string("\"") + key + "\" must be a string, got " + brief(v));
-    return v.get<std::string>();
-  }
-  Error fail(const std::string& where, const std::string& problem) const {
-    return file_error(path_, where + ": " + problem);
-  }
-
- private:
-  static std::string brief(const json& v) {
-    std::string text = v.dump();
-    return text.size() > 60 ? text.substr(0, 57) + "..." : text;
-  }
-  const std::string& path_;
-};
-
 // Byte offset of each code point of `text`, then text.size(): answer_start counts code
 // points (Python str indices), the library works in bytes.
 std::vector<std::size_t> code_point_offsets(std::string_view text) {
@@ -86,21 +53,21 @@ std::string in_quotes(std::string_view text) {
   return "\"" + std::string(text.substr(0, 80)) + (text.size() > 80 ? "...\"" : "\"");
 }
 
-std::vector<SquadAnswer> read_answers(const Reader& r, const json& qa, const std::string& where,
+std::vector<SquadAnswer> read_answers(const JsonReader& r, const json& qa, const std::string& where,
                                       const std::string& id, const std::string& context,
                                       const std::vector<std::size_t>& char_offsets) {
   std::vector<SquadAnswer> answers;
   if (!qa.contains("answers")) return answers;  // unlabelled files may leave the key out
-  const json& list = r.array(qa, "answers", where);
+  const json& list = r.array(qa, where, "answers");
   const std::size_t n_chars = char_offsets.size() - 1;
   for (std::size_t k = 0; k < list.size(); ++k) {
     const std::string at = where + ".answers[" + std::to_string(k) + "] (question \"" + id + "\")";
     SquadAnswer answer;
-    answer.text = r.string(list[k], "text", at);
-    const json& start = r.member(list[k], "answer_start", at);
+    answer.text = r.string(list[k], at, "text");
+    const json& start = r.member(list[k], at, "answer_start");
     if (!start.is_number_integer() || start.get<std::int64_t>() < 0 ||
         static_cast<std::uint64_t>(start.get<std::int64_t>()) > n_chars) {
-      throw r.fail(at, "\"answer_start\" must be a character index into the context (0.." +
+      r.fail(at, "\"answer_start\" must be a character index into the context (0.." +
                            std::to_string(n_chars) + "), got " + start.dump());
     }
     const std::size_t char_start = start.get<std::size_t>();
@@ -109,7 +76,7 @@ std::vector<SquadAnswer> read_answers(const Reader& r, const json& qa, const std
       // Show the context over as many characters as the answer has.
       const std::size_t answer_chars = code_point_offsets(answer.text).size() - 1;
       const std::size_t end = char_offsets[std::min(n_chars, char_start + answer_chars)];
-      throw r.fail(at, "answer " + in_quotes(answer.text) + " does not match the context at answer_start " +
+      r.fail(at, "answer " + in_quotes(answer.text) + " does not match the context at answer_start " +
                            std::to_string(char_start) + ", which reads " +
                            in_quotes(std::string_view(context).substr(answer.byte_start, end - answer.byte_start)) +
                            " (answer_start counts Unicode characters)");
@@ -246,29 +213,29 @@ void check_decode_inputs(const std::vector<SquadExample>& examples, const std::v
 
 std::vector<SquadExample> read_squad(const std::string& path) {
   const json root = parse_json_file(path);
-  const Reader r(path);
-  const json& data = r.array(root, "data", "top level");
+  const JsonReader r(path);
+  const json& data = r.array(root, "", "data");
   std::vector<SquadExample> examples;
   std::unordered_set<std::string> ids;
   for (std::size_t a = 0; a < data.size(); ++a) {
     const std::string at_article = "data[" + std::to_string(a) + "]";
-    const json& paragraphs = r.array(data[a], "paragraphs", at_article);
-    const std::string title = data[a].contains("title") ? r.string(data[a], "title", at_article) : "";
+    const json& paragraphs = r.array(data[a], at_article, "paragraphs");
+    const std::string title = data[a].contains("title") ? r.string(data[a], at_article, "title") : "";
     for (std::size_t p = 0; p < paragraphs.size(); ++p) {
       const std::string at_paragraph = at_article + ".paragraphs[" + std::to_string(p) + "]";
-      const std::string context = r.string(paragraphs[p], "context", at_paragraph);
+      const std::string context = r.string(paragraphs[p], at_paragraph, "context");
       const std::vector<std::size_t> char_offsets = code_point_offsets(context);
-      const json& qas = r.array(paragraphs[p], "qas", at_paragraph);
+      const json& qas = r.array(paragraphs[p], at_paragraph, "qas");
       for (std::size_t q = 0; q < qas.size(); ++q) {
         const std::string at = at_paragraph + ".qas[" + std::to_string(q) + "]";
         SquadExample ex;
-        ex.id = r.string(qas[q], "id", at);
+        ex.id = r.string(qas[q], at, "id");
         // Predictions are keyed by id: a duplicate would silently overwrite one.
-        if (!ids.insert(ex.id).second) throw r.fail(at, "duplicate question id \"" + ex.id + "\"");
-        ex.question = r.string(qas[q], "question", at + " (question \"" + ex.id + "\")");
+        if (!ids.insert(ex.id).second) r.fail(at, "duplicate question id \"" + ex.id + "\"");
+        ex.question = r.string(qas[q], at + " (question \"" + ex.id + "\")", "question");
         if (qas[q].contains("is_impossible")) {
           const json& flag = qas[q]["is_impossible"];
-          if (!flag.is_boolean()) throw r.fail(at, "\"is_impossible\" must be true or false, got " + flag.dump());
+          if (!flag.is_boolean()) r.fail(at, "\"is_impossible\" must be true or false, got " + flag.dump());
           ex.is_impossible = flag.get<bool>();
         }
         ex.title = title;

@@ -381,7 +381,7 @@ TEST(PretrainingDataset, ClearErrors) {
   auto j = nlohmann::json::parse(good);
   j["splits"].erase("train");
   write_bytes(manifest, j.dump());
-  expect_error([&] { PretrainingDataset::open(o.output_dir); }, {"manifest.json", "splits.train", "missing"});
+  expect_error([&] { PretrainingDataset::open(o.output_dir); }, {"manifest.json", "splits: missing \"train\""});
   j = nlohmann::json::parse(good);
   j["max_seq_len"] = "long";
   write_bytes(manifest, j.dump());
