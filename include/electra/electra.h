@@ -40,6 +40,7 @@
 #include "electra/train/finetuner.h"
 #include "electra/train/masking.h"
 #include "electra/train/objective.h"
+#include "electra/train/precision.h"
 #include "electra/train/pretrain_config.h"
 #include "electra/train/pretrainer.h"
 #include "electra/train/schedule.h"

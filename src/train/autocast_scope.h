@@ -4,7 +4,7 @@
 #include <c10/core/Device.h>
 #include <torch/version.h>
 
-#include "electra/train/pretrain_config.h"
+#include "electra/train/precision.h"
 
 namespace electra {
 

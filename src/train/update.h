@@ -9,7 +9,7 @@
 
 #include "electra/dist/distributed.h"
 #include "electra/train/loss_scaler.h"
-#include "electra/train/pretrain_config.h"
+#include "electra/train/precision.h"
 
 namespace electra {
 

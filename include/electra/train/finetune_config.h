@@ -7,7 +7,7 @@
 
 #include "electra/models/head_kind.h"
 #include "electra/tasks/tabular.h"
-#include "electra/train/pretrain_config.h"
+#include "electra/train/precision.h"
 
 namespace electra {
 

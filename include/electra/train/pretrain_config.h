@@ -9,14 +9,10 @@
 #include "electra/config/electra_config.h"
 #include "electra/models/pretraining_model.h"
 #include "electra/train/objective.h"
+#include "electra/train/precision.h"
 
 namespace electra {
 
-// bf16: autocast on CPU or CUDA. fp16: autocast with dynamic loss scaling, CUDA only. Weights,
-// optimizer state and checkpoints stay fp32 in every mode.
-enum class Precision { fp32, bf16, fp16 };
-Precision parse_precision(const std::string& name);
-std::string to_string(Precision precision);
 
 struct ModelSection {
   ElectraConfig discriminator;  // vocab_size is taken from the data set's vocabulary
