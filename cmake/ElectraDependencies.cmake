@@ -22,7 +22,8 @@ endforeach()
 find_package(Torch REQUIRED)
 get_filename_component(electra_torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
 get_filename_component(ELECTRA_TORCH_PREFIX "${TORCH_INSTALL_PREFIX}" ABSOLUTE)  # also for electraConfig.cmake
-if(NOT electra_torch_lib_dir MATCHES "^${ELECTRA_TORCH_PREFIX}")
+string(FIND "${electra_torch_lib_dir}" "${ELECTRA_TORCH_PREFIX}" electra_torch_lib_at)  # a path, not a regex
+if(NOT electra_torch_lib_at EQUAL 0)
   message(FATAL_ERROR "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} found its library elsewhere "
                       "(${TORCH_LIBRARY}); pass -DCMAKE_PREFIX_PATH=${TORCH_INSTALL_PREFIX} or clear the cache")
 endif()

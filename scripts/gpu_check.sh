@@ -64,7 +64,7 @@ else
   row data FAILED "$(last_error data)"
 fi
 
-pretrain() {  # pretrain NAME CONFIG OUT ARGS...
+pretrain() {  # pretrain NAME CONFIG OUT ARGS... (--overwrite, which --resume overrides)
   local name=$1 config=$2 out=$3
   shift 3
   step "$name" 300 "$bin/electra-pretrain" --config "configs/pretrain/$config.json" --data "$work/data" \
@@ -133,10 +133,8 @@ fi
 # A checkpoint written on the device resumed on the CPU, and that one resumed back on the device.
 out=$work/runs/resume
 if pretrain resume-1 tiny "$out" --device "$device" --steps 20 --set train.save_every=10 &&
-   step resume-2 300 "$bin/electra-pretrain" --config configs/pretrain/tiny.json --data "$work/data" --output "$out" \
-     --resume --device cpu --steps 30 --set train.log_every=5 --set train.eval_every=1000 --set train.save_every=10 &&
-   step resume-3 300 "$bin/electra-pretrain" --config configs/pretrain/tiny.json --data "$work/data" --output "$out" \
-     --resume --device "$device" --steps 40 --set train.log_every=5 --set train.eval_every=1000 --set train.save_every=10; then
+   pretrain resume-2 tiny "$out" --resume --device cpu --steps 30 --set train.save_every=10 &&
+   pretrain resume-3 tiny "$out" --resume --device "$device" --steps 40 --set train.save_every=10; then
   steps=$(metric "$out" step | tr '\n' ' ')
   if [ "$(metric "$out" step | tail -1)" = 40 ] && finite_losses "$out" >/dev/null; then
     row resume ok "$device -> cpu -> $device, steps logged: $steps"

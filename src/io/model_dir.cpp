@@ -85,7 +85,8 @@ ModelDirectory read_model_dir(const std::string& dir) {
   const auto answerable = extra.find("answerable_classifier");
   t.answerable_classifier = answerable != extra.end() && answerable->is_boolean() && answerable->get<bool>();
   t.labels = id2label(extra);
-  t.regression = extra.value("problem_type", json()).is_string() && extra["problem_type"] == "regression";
+  const auto problem = extra.find("problem_type");
+  t.regression = problem != extra.end() && *problem == "regression";
   m.task_head = t;
   return m;
 }

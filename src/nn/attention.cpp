@@ -50,13 +50,14 @@ torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, con
   };
   auto q = heads(query(hidden)), k = heads(key(hidden)), v = heads(value(hidden));
   torch::Tensor context;  // [B, nh, S, hd]
-  if (kernel == AttentionKernel::sdpa) {
 #if TORCH_VERSION_MAJOR >= 2
+  if (kernel == AttentionKernel::sdpa) {
     // An undefined tensor inside an engaged optional is not "no mask" to every version: pass nullopt.
     const auto mask = bias.defined() ? c10::optional<at::Tensor>(bias.to(q.dtype())) : c10::nullopt;
     context = at::scaled_dot_product_attention(q, k, v, mask, is_training() ? dropout_prob_ : 0.0);
+  }
 #endif
-  } else {
+  if (!context.defined()) {  // explicit_matmul, and every kernel on a LibTorch without SDPA
     auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
     if (bias.defined()) scores = scores + bias.to(scores.dtype());
     context = torch::matmul(electra::dropout(dropout, torch::softmax(scores, -1)), v);
