@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 #include "util/config_reader.h"
 
 namespace electra {
@@ -63,6 +63,26 @@ void ElectraConfig::validate(const std::string& source) const {
   positive("intermediate_size", intermediate_size);
   positive("max_position_embeddings", max_position_embeddings);
   positive("type_vocab_size", type_vocab_size);
+  // Bounds far above any published model: a hostile or mistyped config.json is refused here,
+  // not by an allocation that exhausts memory.
+  auto at_most = [&](const char* key, std::int64_t v, std::int64_t limit) {
+    if (v > limit) throw key_error(source, key, std::to_string(v) + " is more than the " + std::to_string(limit) + " allowed");
+  };
+  at_most("vocab_size", vocab_size, 4'000'000);
+  at_most("embedding_size", embedding_size, 32'768);
+  at_most("hidden_size", hidden_size, 32'768);
+  at_most("num_hidden_layers", num_hidden_layers, 512);
+  at_most("num_attention_heads", num_attention_heads, 1'024);
+  at_most("intermediate_size", intermediate_size, 131'072);
+  at_most("max_position_embeddings", max_position_embeddings, 1'048'576);
+  at_most("type_vocab_size", type_vocab_size, 1'024);
+  const double parameters = static_cast<double>(vocab_size + max_position_embeddings + type_vocab_size) * embedding_size +
+                            static_cast<double>(num_hidden_layers) *
+                                (4.0 * hidden_size * hidden_size + 2.0 * hidden_size * intermediate_size);
+  if (parameters > 20e9) {
+    throw key_error(source, "num_hidden_layers", "the sizes ask for about " + std::to_string(static_cast<int64_t>(parameters / 1e9)) +
+                                                     " billion parameters; more than 20 billion is refused");
+  }
   if (hidden_size % num_attention_heads != 0) {
     throw key_error(source, "hidden_size", "hidden_size " + std::to_string(hidden_size) +
                                                " is not divisible by num_attention_heads " +

@@ -1,4 +1,4 @@
-#include "electra/data/corpus.h"
+#include "data/corpus.h"
 
 #include "../tokenization/unicode.h"
 #include "electra/util/error.h"

@@ -1,4 +1,4 @@
-#include "electra/data/corpus_files.h"
+#include "data/corpus_files.h"
 
 #include <glob.h>
 

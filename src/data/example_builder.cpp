@@ -1,4 +1,4 @@
-#include "electra/data/example_builder.h"
+#include "data/example_builder.h"
 
 #include <algorithm>
 #include <limits>

@@ -6,9 +6,9 @@
 #include <limits>
 #include <sstream>
 
-#include "electra/data/shard.h"
+#include "data/shard.h"
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 #include "util/json_reader.h"
 
 namespace electra::detail {
@@ -80,14 +80,7 @@ Manifest read_manifest(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) {
     throw file_error(path, "missing: not a prepared dataset (make one with electra-prepare)");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw file_error(path, "cannot open");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw file_error(path, std::string("malformed JSON (") + e.what() + ")");
-  }
+  const json j = parse_json(read_text_file(path), path);
   const JsonReader r(path);
   if (!j.is_object()) throw file_error(path, "malformed manifest: not a JSON object");
   if (r.string(j, "", "format") != kManifestFormat) {

@@ -1,4 +1,4 @@
-#include "electra/data/prepare.h"
+#include "data/prepare.h"
 
 #include <chrono>
 #include <cmath>
@@ -14,11 +14,11 @@
 #include <set>
 #include <thread>
 
-#include "electra/data/corpus_files.h"
-#include "electra/data/example_builder.h"
-#include "electra/data/shard.h"
+#include "data/corpus_files.h"
+#include "data/example_builder.h"
+#include "data/shard.h"
 #include "electra/tokenization/text_encoder.h"
-#include "electra/util/cores.h"
+#include "util/cores.h"
 #include "electra/util/error.h"
 #include "manifest.h"
 

@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "electra/util/error.h"
+#include "data/shard.h"
+#include "electra/tokenization/text_encoder.h"
 #include "manifest.h"
 
 namespace electra {
@@ -31,6 +33,7 @@ PretrainingDataset PretrainingDataset::open(const std::string& dir, const std::s
   d.mask_id_ = manifest.mask_id;
   d.unk_id_ = manifest.unk_id;
   d.documents_ = part.documents;
+  d.shards_ = std::make_shared<std::vector<ShardReader>>();
   for (const auto& entry : part.shards) {
     const std::string path = (fs::path(dir) / entry.file).string();
     std::error_code ec;
@@ -52,7 +55,7 @@ PretrainingDataset PretrainingDataset::open(const std::string& dir, const std::s
     d.starts_.push_back(d.total_);
     d.total_ += shard.size();
     d.tokens_ += shard.tokens();
-    d.shards_.push_back(std::move(shard));
+    d.shards_->push_back(std::move(shard));
   }
   return d;
 }
@@ -69,9 +72,19 @@ std::pair<std::size_t, std::size_t> PretrainingDataset::locate(std::size_t index
 
 void PretrainingDataset::read(std::size_t index, std::vector<std::int32_t>& ids, std::int32_t& len_a) const {
   const auto [shard, local] = locate(index);
-  shards_[shard].read(local, ids);
-  len_a = shards_[shard].len_a(local);
+  (*shards_)[shard].read(local, ids);
+  len_a = (*shards_)[shard].len_a(local);
 }
+
+void PretrainingDataset::require_vocabulary(const TextEncoder& encoder) const {
+  if (electra::vocab_fingerprint(encoder) == vocab_fingerprint_ && encoder.vocab_size() == vocab_size_) return;
+  throw file_error(vocab_path_, "is not the vocabulary " + dir_ + " was prepared with (it changed since: " +
+                                    std::to_string(encoder.vocab_size()) + " tokens now, " +
+                                    std::to_string(vocab_size_) + " then, or other tokens); prepare the data again "
+                                    "with electra-prepare, or restore that vocabulary");
+}
+
+std::size_t PretrainingDataset::shards() const { return shards_ ? shards_->size() : 0; }
 
 PretrainingExample PretrainingDataset::example(std::size_t index) const {
   PretrainingExample e;

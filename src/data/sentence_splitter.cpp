@@ -1,4 +1,4 @@
-#include "electra/data/sentence_splitter.h"
+#include "data/sentence_splitter.h"
 
 #include <utf8proc.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "../tokenization/unicode.h"
-#include "electra/data/corpus.h"
+#include "data/corpus.h"
 
 namespace electra {
 namespace {

@@ -1,4 +1,4 @@
-#include "electra/data/shard.h"
+#include "data/shard.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -75,32 +75,30 @@ std::string fingerprint_hex(std::uint64_t fingerprint) {
 // ---- ShardWriter ----
 
 ShardWriter::ShardWriter(std::string path, ShardInfo info)
-    : path_(std::move(path)), tmp_path_(path_ + ".tmp"), info_(info) {
+    : path_(std::move(path)), tmp_(path_), info_(info) {
   if (info_.vocab_size == 0) throw file_error(path_, "shard: the vocabulary size must be positive");
   if (info_.max_seq_len == 0 || info_.max_seq_len > 65535) {
     throw file_error(path_, "shard: max_seq_len must be in [1, 65535], got " + std::to_string(info_.max_seq_len));
   }
-  file_ = std::fopen(tmp_path_.c_str(), "wb");
-  if (file_ == nullptr) throw file_error(tmp_path_, "cannot create (" + system_error() + ")");
+  file_ = std::fopen(tmp_.path().c_str(), "wb");
+  if (file_ == nullptr) throw file_error(tmp_.path(), "cannot create (" + system_error() + ")");
   const unsigned char zeros[kShardHeaderBytes] = {};  // the real header is written by close()
   if (std::fwrite(zeros, 1, sizeof zeros, file_) != sizeof zeros) {
     std::fclose(file_);
     file_ = nullptr;
-    std::remove(tmp_path_.c_str());
-    throw file_error(tmp_path_, "write error (" + system_error() + ")");
+    throw file_error(tmp_.path(), "write error (" + system_error() + ")");
   }
   buffer_.reserve(kFlushBytes + 4 * 65536);
 }
 
 ShardWriter::~ShardWriter() {
-  if (file_ != nullptr) std::fclose(file_);
-  if (!closed_) std::remove(tmp_path_.c_str());
+  if (file_ != nullptr) std::fclose(file_);  // an unclosed shard's temporary file goes with tmp_
 }
 
 void ShardWriter::write(const void* bytes, std::size_t size) {
   checksum_ = fnv1a64(bytes, size, checksum_);
   payload_bytes_ += size;
-  if (std::fwrite(bytes, 1, size, file_) != size) throw file_error(tmp_path_, "write error (" + system_error() + ")");
+  if (std::fwrite(bytes, 1, size, file_) != size) throw file_error(tmp_.path(), "write error (" + system_error() + ")");
 }
 
 void ShardWriter::add(const PretrainingExample& example) { add(example.ids.data(), example.ids.size(), example.len_a); }
@@ -172,14 +170,12 @@ void ShardWriter::close() {
   put_u64(header + 72, fnv1a64(header, 72));
   if (std::fseek(file_, 0, SEEK_SET) != 0 || std::fwrite(header, 1, sizeof header, file_) != sizeof header ||
       std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
-    throw file_error(tmp_path_, "write error (" + system_error() + ")");
+    throw file_error(tmp_.path(), "write error (" + system_error() + ")");
   }
   const int rc = std::fclose(file_);
   file_ = nullptr;
-  if (rc != 0) throw file_error(tmp_path_, "write error (" + system_error() + ")");
-  std::error_code ec;
-  std::filesystem::rename(tmp_path_, path_, ec);
-  if (ec) throw file_error(tmp_path_, "cannot rename to " + path_ + " (" + ec.message() + ")");
+  if (rc != 0) throw file_error(tmp_.path(), "write error (" + system_error() + ")");
+  tmp_.commit();
   closed_ = true;
 }
 

@@ -5,7 +5,8 @@
 #include <torch/torch.h>
 
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
+#include "util/json_reader.h"
 
 namespace fs = std::filesystem;
 
@@ -157,12 +158,7 @@ WordPieceTokenizer load_tokenizer(const std::string& dir, const ElectraConfig& c
   const std::string tok_config = join(dir, "tokenizer_config.json");
   std::error_code ec;
   if (fs::exists(tok_config, ec)) {
-    json j;
-    try {
-      j = json::parse(read_text_file(tok_config));
-    } catch (const json::parse_error& e) {
-      throw file_error(tok_config, std::string("invalid JSON: ") + e.what());
-    }
+    json j = parse_json(read_text_file(tok_config), tok_config);
     if (j.contains("do_lower_case")) {
       if (!j["do_lower_case"].is_boolean()) throw file_error(tok_config, "key \"do_lower_case\": expected true or false");
       options.lowercase = j["do_lower_case"].get<bool>();

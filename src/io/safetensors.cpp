@@ -13,7 +13,8 @@
 #include <torch/torch.h>
 
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
+#include "util/json_reader.h"
 
 namespace electra {
 namespace {
@@ -21,7 +22,7 @@ namespace {
 using json = nlohmann::json;
 
 // No real header comes near this; a larger value means a corrupt or foreign file.
-constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
+constexpr uint64_t kMaxHeaderBytes = 100000000;  // the format's own limit (safetensors: MAX_HEADER_SIZE)
 
 size_t element_size(const std::string& dtype) { return c10::elementSize(safetensors_dtype(dtype)); }
 
@@ -83,16 +84,15 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     const auto* bytes = static_cast<const uint8_t*>(map);
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
-    if (header_len > file_size - 8 || header_len > kMaxHeaderBytes) {
+    if (header_len > kMaxHeaderBytes) {
+      throw file_error(path, "header length " + std::to_string(header_len) + " exceeds the format's limit of " +
+                                 std::to_string(kMaxHeaderBytes) + " bytes: not a safetensors file");
+    }
+    if (header_len > file_size - 8) {
       throw file_error(path, "header length " + std::to_string(header_len) + " runs past the end of the file (" +
                                  std::to_string(file_size) + " bytes): truncated or not a safetensors file");
     }
-    json header;
-    try {
-      header = json::parse(bytes + 8, bytes + 8 + header_len);
-    } catch (const json::parse_error& e) {
-      throw file_error(path, std::string("header is not valid JSON: ") + e.what());
-    }
+    const json header = parse_json(std::string_view(reinterpret_cast<const char*>(bytes) + 8, header_len), path + " (header)");
     if (!header.is_object()) throw file_error(path, "header is not a JSON object");
 
     const uint64_t data_size = file_size - 8 - header_len;
@@ -128,19 +128,24 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       } catch (const Error& ex) {
         throw file_error(path, where + ex.what());
       }
-      uint64_t numel = 1;
+      uint64_t numel = 1, nbytes = 0;
       for (int64_t d : e.shape) {
         if (d < 0) throw file_error(path, where + "negative dimension in shape");
-        numel *= static_cast<uint64_t>(d);
+        if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel)) {
+          throw file_error(path, where + "shape holds more than 2^64 elements");
+        }
+      }
+      if (__builtin_mul_overflow(numel, static_cast<uint64_t>(esize), &nbytes)) {
+        throw file_error(path, where + "shape needs more than 2^64 bytes");
       }
       if (e.begin > e.end || e.end > data_size) {
         throw file_error(path, where + "data offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
                                    ") out of range of the " + std::to_string(data_size) +
                                    "-byte data section (file truncated?)");
       }
-      if (e.end - e.begin != numel * esize) {
+      if (e.end - e.begin != nbytes) {
         throw file_error(path, where + "holds " + std::to_string(e.end - e.begin) + " bytes but its shape and dtype need " +
-                                   std::to_string(numel * esize));
+                                   std::to_string(nbytes));
       }
       entries_.push_back(std::move(e));
     }

@@ -100,10 +100,17 @@ LoadReport load_state_dict(torch::nn::Module& module, const SafetensorsFile& fil
     problem += " check that config.json describes this checkpoint";
     throw file_error(file.path(), problem);
   }
+  std::vector<std::string> not_finite;
   for (auto& [name, tensor] : targets) {
     if (!present.count(name)) continue;
     file.copy_into(to_file(name), tensor);
     report.loaded.push_back(name);
+    if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>()) not_finite.push_back(to_file(name));
+  }
+  if (!not_finite.empty()) {
+    // A model that computes NaN answers nothing: refused here rather than printed as scores.
+    throw file_error(file.path(), "NaN or Inf in " + std::to_string(not_finite.size()) + " tensor(s): " +
+                                      list_names(not_finite) + "; the file is damaged or came from a diverged run");
   }
   return report;
 }

@@ -1,4 +1,4 @@
-#include "electra/metrics/binary.h"
+#include "metrics/binary.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "electra/metrics/chunking.h"
+#include "metrics/chunking.h"
 
 #include <string_view>
 

@@ -1,4 +1,4 @@
-#include "electra/metrics/classification.h"
+#include "metrics/classification.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "electra/metrics/squad_eval.h"
+#include "metrics/squad_eval.h"
 
 #include <utf8proc.h>
 

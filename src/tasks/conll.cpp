@@ -4,7 +4,7 @@
 #include <set>
 #include <string_view>
 
-#include "electra/data/corpus_files.h"
+#include "data/corpus_files.h"
 #include "electra/util/error.h"
 
 namespace electra {
@@ -45,7 +45,7 @@ std::vector<TaggedSentence> read_conll(const std::string& path, const ConllOptio
     current = TaggedSentence{};
   };
   std::string line;
-  std::size_t number = 0;
+  std::size_t number = 0, column_count = 0, column_line = 0;
   while (reader.next(line)) {
     ++number;
     const std::string where = path + ":" + std::to_string(number);
@@ -56,6 +56,16 @@ std::vector<TaggedSentence> read_conll(const std::string& path, const ConllOptio
     if (columns.empty() || columns[0] == "-DOCSTART-") {  // both end a sentence
       finish();
       continue;
+    }
+    // Every line of a CoNLL file has the same columns: a short line would otherwise read its
+    // part-of-speech tag as the chunk tag (with tag_column -1, the last column).
+    if (column_count == 0) {
+      column_count = columns.size();
+      column_line = number;
+    } else if (columns.size() != column_count) {
+      throw Error(where + ": found " + std::to_string(columns.size()) + " column(s), but line " +
+                  std::to_string(column_line) + " has " + std::to_string(column_count) +
+                  " (every word line needs the same columns)");
     }
     const long word = resolve(options.word_column, columns.size());
     const long tag = resolve(options.tag_column, columns.size());

@@ -15,6 +15,7 @@
 
 #include "../tokenization/unicode.h"
 #include "electra/util/error.h"
+#include "util/files.h"
 #include "util/json_reader.h"
 
 namespace electra {
@@ -25,16 +26,13 @@ using json = nlohmann::json;
 // ---------------------------------------------------------------- reading
 
 json parse_json_file(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw file_error(path, std::string("cannot open the SQuAD file (") + std::strerror(errno) + ")");
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw file_error(path, "cannot read the SQuAD file");
-  try {
-    return json::parse(content.str());
-  } catch (const json::parse_error& e) {
-    throw file_error(path, "invalid JSON at byte " + std::to_string(e.byte) + " (" + e.what() + ")");
-  }
+  return parse_json(content.str(), path);
 }
 
 // Byte offset of each code point of `text`, then text.size(): answer_start counts code

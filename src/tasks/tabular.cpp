@@ -5,9 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "electra/data/corpus_files.h"
+#include "data/corpus_files.h"
 #include "electra/util/error.h"
 #include "table_reader.h"
+#include "util/json_reader.h"
 
 namespace electra {
 namespace {
@@ -201,12 +202,7 @@ std::vector<TextExample> read_jsonl(const std::string& path, const TableOptions&
   while (source.next(line)) {
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     const std::string where = source.where();
-    json row;
-    try {
-      row = json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw Error(where + ": malformed JSON (" + e.what() + ")");
-    }
+    const json row = parse_json(line, where);
     if (!row.is_object()) throw Error(where + ": expected a JSON object, one per line");
     TextExample example;
     example.line = source.number();
@@ -226,6 +222,15 @@ TableFormat parse_table_format(const std::string& name) {
   if (name == "csv") return TableFormat::csv;
   if (name == "jsonl") return TableFormat::jsonl;
   throw Error("unknown table format '" + name + "' (expected tsv, csv or jsonl)");
+}
+
+std::string to_string(TableFormat format) {
+  switch (format) {
+    case TableFormat::tsv: return "tsv";
+    case TableFormat::csv: return "csv";
+    case TableFormat::jsonl: return "jsonl";
+  }
+  return "?";
 }
 
 namespace detail {

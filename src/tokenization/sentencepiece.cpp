@@ -1,4 +1,4 @@
-#include "electra/tokenization/sentencepiece.h"
+#include "tokenization/sentencepiece.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -14,7 +14,8 @@
 #include <system_error>
 #include <utility>
 
-#include "electra/util/cores.h"
+#include "util/cores.h"
+#include "util/files.h"
 #include "electra/util/error.h"
 #include "spm_shim/spm_shim.h"
 
@@ -183,11 +184,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void remove_quietly(const std::string& path) {
-  std::error_code ec;
-  fs::remove(path, ec);
-}
-
 }  // namespace
 
 std::string sentencepiece_shim_path() { return shim().path; }
@@ -222,16 +218,17 @@ SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& op
   if (options.inputs.empty()) throw Error("SentencePiece training: no input file given");
   const Shim& spm = shim();  // fail early when SentencePiece is unavailable
 
-  const std::string stem = model_path.substr(0, model_path.size() - 6);
   const fs::path parent = fs::path(model_path).parent_path();
   if (!parent.empty()) {
     std::error_code ec;
     fs::create_directories(parent, ec);
     if (ec) throw file_error(parent.string(), "cannot create the output directory (" + ec.message() + ")");
   }
-  const std::string temporary = stem + ".tmp" + std::to_string(::getpid());
-  const std::string temporary_model = temporary + ".model";
-  const std::string temporary_vocab = temporary + ".vocab";
+  // SentencePiece writes <prefix>.model and <prefix>.vocab; both are renamed into place only
+  // once training succeeded (and removed otherwise).
+  TemporaryPath temporary_model(model_path, /*keep_extension=*/true);
+  TemporaryPath temporary_vocab(vocab_path, /*keep_extension=*/true);
+  const std::string temporary = temporary_model.path().substr(0, temporary_model.path().size() - 6);
 
   const int threads = options.threads > 0 ? options.threads
                                           : core_count();
@@ -267,16 +264,8 @@ SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& op
   ErrorBuffer error;
   const int rc = spm.train(keys.data(), values.data(), keys.size(), &next_sentence, &feed, error.text,
                            sizeof(error.text));
-  auto clean_up = [&] {
-    remove_quietly(temporary_model);
-    remove_quietly(temporary_vocab);
-  };
-  if (feed.error) {
-    clean_up();
-    std::rethrow_exception(feed.error);
-  }
+  if (feed.error) std::rethrow_exception(feed.error);
   if (feed.sentences == 0) {
-    clean_up();
     const CorpusStats& stats = feed.reader.stats();
     std::string message = "the corpus has no text to train on (" + std::to_string(stats.files_total) + " file(s), " +
                           std::to_string(stats.lines) + " line(s), all blank";
@@ -286,19 +275,14 @@ SentencePieceTrainResult train_sentencepiece(const SentencePieceTrainOptions& op
     throw Error(message + ")");
   }
   if (rc != 0) {
-    clean_up();
     throw file_error(model_path, "SentencePiece training failed: " + error.str());
   }
 
   SentencePieceTrainResult result;
   result.model_path = model_path;
   result.vocab_path = vocab_path;
-  if (std::rename(temporary_vocab.c_str(), result.vocab_path.c_str()) != 0 ||
-      std::rename(temporary_model.c_str(), model_path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    clean_up();
-    throw file_error(model_path, "cannot move the trained model into place (" + reason + ")");
-  }
+  temporary_vocab.commit();
+  temporary_model.commit();
   result.corpus = feed.reader.stats();
   result.sentences = feed.sentences;
   result.skipped_too_long = feed.skipped_too_long;

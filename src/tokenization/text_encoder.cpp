@@ -1,6 +1,6 @@
 #include "electra/tokenization/text_encoder.h"
 
-#include "electra/tokenization/sentencepiece.h"
+#include "tokenization/sentencepiece.h"
 #include "electra/tokenization/wordpiece.h"
 #include "electra/util/error.h"
 

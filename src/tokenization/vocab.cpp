@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 
 namespace electra {
 namespace {
@@ -44,6 +44,7 @@ Vocab Vocab::from_file(const std::string& path) {
   if (std::filesystem::is_directory(path, ignored)) {
     throw file_error(path, "is a directory, not a vocabulary file (one token per line)");
   }
+  require_regular_file(path, 64ull << 20);  // the largest vocabularies are a few MB
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw file_error(path,

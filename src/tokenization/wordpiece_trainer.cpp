@@ -1,4 +1,4 @@
-#include "electra/tokenization/wordpiece_trainer.h"
+#include "tokenization/wordpiece_trainer.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -6,14 +6,18 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <streambuf>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
+#include "util/json_reader.h"
 
 namespace fs = std::filesystem;
 
@@ -43,6 +47,51 @@ std::vector<fs::path> complete_checkpoints(const std::string& root) {
   return out;
 }
 
+// A file stream that never reports a failed write to its writer, only afterwards. LibTorch's zip
+// writer turns a failed write (a full disk) into an exception, and then throws again from its
+// destructor, which ends the process; this way it finishes, and the failure is a clean error.
+class QuietFileBuf : public std::streambuf {
+ public:
+  explicit QuietFileBuf(const std::string& path) : file_(std::fopen(path.c_str(), "wb")), path_(path) {
+    if (!file_) throw file_error(path, std::string("cannot create: ") + std::strerror(errno));
+  }
+  ~QuietFileBuf() override {
+    if (file_) std::fclose(file_);
+  }
+  // Flushes and closes; throws naming the file when any write failed.
+  void close() {
+    const bool flushed = std::fflush(file_) == 0;
+    const bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (failed_ || !flushed || !closed) throw file_error(path_, "write failed (disk full?)");
+  }
+
+ protected:
+  std::streamsize xsputn(const char* data, std::streamsize n) override {
+    if (!failed_ && std::fwrite(data, 1, static_cast<size_t>(n), file_) != static_cast<size_t>(n)) failed_ = true;
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) {
+      const char byte = traits_type::to_char_type(c);
+      xsputn(&byte, 1);
+    }
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::FILE* file_;
+  std::string path_;
+  bool failed_ = false;
+};
+
+void save_optimizer(torch::optim::Optimizer& optimizer, const std::string& path) {
+  QuietFileBuf buffer(path);
+  std::ostream out(&buffer);
+  torch::save(optimizer, out);
+  buffer.close();
+}
+
 torch::Device model_device(const torch::nn::Module& model) {
   const auto params = model.parameters();
   return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
@@ -55,28 +104,37 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
   const fs::path final_dir = fs::path(root) / step_name(contents.progress.step);
   const fs::path tmp_dir = fs::path(root) / (step_name(contents.progress.step) + ".tmp");
   std::error_code ec;
-  fs::remove_all(tmp_dir, ec);
+  // Folders left by a run that crashed while writing one: never complete, never resumed from.
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("step-", 0) == 0 && name.find(".tmp") != std::string::npos) fs::remove_all(entry.path(), ec);
+  }
   fs::create_directories(tmp_dir, ec);
   if (ec) throw file_error(tmp_dir.string(), "cannot create checkpoint folder: " + ec.message());
 
-  save_safetensors((tmp_dir / "model.safetensors").string(), named_tensors(model));
-  torch::save(optimizer, (tmp_dir / "optimizer.pt").string());
-  NamedTensors rng = {{"global", at::detail::getDefaultCPUGenerator().get_state()}};
-  const auto device = model_device(model);
-  if (device.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device).get_state());
-  save_safetensors((tmp_dir / "rng.safetensors").string(), rng);
-  const auto& p = contents.progress;
-  json state = {{"format_version", kCheckpointFormatVersion},
-                {"step", p.step},
-                {"epoch", p.epoch},
-                {"cursor", p.cursor},
-                {"tokens_seen", p.tokens_seen},
-                {"elapsed_seconds", p.elapsed_seconds},
-                {"loss_scale", p.loss_scale},
-                {"world_size", p.world_size},
-                {"config", json::parse(contents.config_json)},
-                {"extra", json::parse(contents.extra_json)}};
-  write_file_atomic((tmp_dir / "trainer_state.json").string(), state.dump(2) + "\n");
+  try {
+    save_safetensors((tmp_dir / "model.safetensors").string(), named_tensors(model));
+    save_optimizer(optimizer, (tmp_dir / "optimizer.pt").string());
+    NamedTensors rng = {{"global", at::detail::getDefaultCPUGenerator().get_state()}};
+    const auto device = model_device(model);
+    if (device.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device).get_state());
+    save_safetensors((tmp_dir / "rng.safetensors").string(), rng);
+    const auto& p = contents.progress;
+    json state = {{"format_version", kCheckpointFormatVersion},
+                  {"step", p.step},
+                  {"epoch", p.epoch},
+                  {"cursor", p.cursor},
+                  {"tokens_seen", p.tokens_seen},
+                  {"elapsed_seconds", p.elapsed_seconds},
+                  {"loss_scale", p.loss_scale},
+                  {"world_size", p.world_size},
+                  {"config", json::parse(contents.config_json)},
+                  {"extra", json::parse(contents.extra_json)}};
+    write_file_atomic((tmp_dir / "trainer_state.json").string(), state.dump(2) + "\n");
+  } catch (...) {
+    fs::remove_all(tmp_dir, ec);  // the earlier checkpoints stay as they were
+    throw;
+  }
 
   fs::remove_all(final_dir, ec);
   fs::rename(tmp_dir, final_dir, ec);
@@ -120,12 +178,7 @@ std::string latest_checkpoint(const std::string& root) {
 
 CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
   const std::string state_path = (fs::path(dir) / "trainer_state.json").string();
-  json state;
-  try {
-    state = json::parse(read_text_file(state_path));
-  } catch (const json::parse_error& e) {
-    throw file_error(state_path, std::string("corrupt trainer state: ") + e.what());
-  }
+  const json state = parse_json(read_text_file(state_path), state_path);
   CheckpointContents c;
   try {
     const int version = state.at("format_version").get<int>();

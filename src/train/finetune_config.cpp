@@ -3,20 +3,72 @@
 #include <nlohmann/json.hpp>
 
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 #include "util/config_reader.h"
 
 namespace electra {
 namespace {
 
-std::string to_string(TableFormat f) {
-  switch (f) {
-    case TableFormat::tsv: return "tsv";
-    case TableFormat::csv: return "csv";
-    case TableFormat::jsonl: return "jsonl";
-  }
-  return "?";
-}
+// Each section's keys, declared once: read, written and checked from these lists.
+constexpr auto task_fields = [](auto& v, auto& t) {
+  v("type", t.type, parse_task_type);
+  v("name", t.name);
+  v("train_file", t.train_file);
+  v("dev_file", t.dev_file);
+  v("format", t.table.format, parse_table_format);
+  v("header", t.table.header);
+  v("quoting", t.table.quoting);
+  v("text_a", t.table.columns.text_a);
+  v("text_b", t.table.columns.text_b);
+  v("label", t.table.columns.label);
+  v("id", t.table.columns.id);
+  v("labels", t.labels);
+  v("metrics", t.metrics);
+  v("word_column", t.word_column);
+  v("tag_column", t.tag_column);
+  v("version", t.squad_version);
+  v("train_articles", t.train_articles);
+  v("both_orders", t.both_orders);
+  v("classifier_head", t.classifier_head, parse_classifier_head);
+};
+
+constexpr auto optimizer_fields = [](auto& v, auto& o) {
+  v("learning_rate", o.learning_rate);
+  v("layer_decay", o.layer_decay);
+  v("weight_decay", o.weight_decay);
+  v("warmup_proportion", o.warmup_proportion);
+  v("beta1", o.beta1);
+  v("beta2", o.beta2);
+  v("eps", o.eps);
+  v("max_grad_norm", o.max_grad_norm);
+};
+
+constexpr auto train_fields = [](auto& v, auto& t) {
+  v("output", t.output);
+  v("epochs", t.epochs);
+  v("batch_size", t.batch_size);
+  v("eval_batch_size", t.eval_batch_size);
+  v("max_seq_length", t.max_seq_length);
+  v("seed", t.seed);
+  v("precision", t.precision, parse_precision);
+  v("threads", t.threads);
+  v("device", t.device);
+  v("log_every", t.log_every);
+  v("early_stopping_patience", t.early_stopping_patience);
+  v("max_train_examples", t.max_train_examples);
+  v("max_eval_examples", t.max_eval_examples);
+  v("random_init", t.random_init);
+};
+
+constexpr auto squad_fields = [](auto& v, auto& s) {
+  v("doc_stride", s.doc_stride);
+  v("max_query_length", s.max_query_length);
+  v("n_best", s.n_best);
+  v("max_answer_length", s.max_answer_length);
+  v("null_threshold", s.null_threshold);
+  v("answerable_classifier", s.answerable_classifier);
+  v("answerable_weight", s.answerable_weight);
+};
 
 }  // namespace
 
@@ -50,6 +102,13 @@ void FinetuneConfig::validate() const {
   positive("train.batch_size", static_cast<double>(train.batch_size));
   positive("train.eval_batch_size", static_cast<double>(train.eval_batch_size));
   positive("train.log_every", static_cast<double>(train.log_every));
+  if (optimizer.weight_decay < 0) throw Error("config key \"optimizer.weight_decay\" must not be negative");
+  if (!(optimizer.beta1 >= 0 && optimizer.beta1 < 1) || !(optimizer.beta2 >= 0 && optimizer.beta2 < 1)) {
+    throw Error("config keys \"optimizer.beta1\" and \"optimizer.beta2\" must be in [0, 1)");
+  }
+  if (train.max_train_examples < 0 || train.max_eval_examples < 0) {
+    throw Error("config keys \"train.max_train_examples\" and \"train.max_eval_examples\" must not be negative (0: all)");
+  }
   if (train.epochs < 0) throw Error("config key \"train.epochs\" must not be negative");
   if (train.max_seq_length < 8 || train.max_seq_length > 4096) {
     throw Error("config key \"train.max_seq_length\" must be in [8, 4096]");
@@ -88,76 +147,14 @@ FinetuneConfig FinetuneConfig::from_json_string(const std::string& text, const s
                                                 const std::vector<std::string>& overrides) {
   const json root = parse_config_root(text, source, overrides, {"task", "optimizer", "train", "squad"});
   FinetuneConfig c;
-  const json empty = json::object();
-  auto section = [&](const char* name) -> const json& { return root.contains(name) ? root[name] : empty; };
-  {
-    SectionReader r(section("task"), source, "task");
-    auto& t = c.task;
-    r.read_enum<TaskType>("type", t.type, parse_task_type);
-    r.read("name", t.name);
-    r.read("train_file", t.train_file);
-    r.read("dev_file", t.dev_file);
-    r.read_enum<TableFormat>("format", t.table.format, parse_table_format);
-    if (t.table.format == TableFormat::csv) t.table.quoting = true;
-    r.read("header", t.table.header);
-    r.read("quoting", t.table.quoting);
-    r.read("text_a", t.table.columns.text_a);
-    r.read("text_b", t.table.columns.text_b);
-    r.read("label", t.table.columns.label);
-    r.read("id", t.table.columns.id);
-    r.read_list("labels", t.labels);
-    r.read_list("metrics", t.metrics);
-    r.read("word_column", t.word_column);
-    r.read("tag_column", t.tag_column);
-    r.read("version", t.squad_version);
-    r.read("train_articles", t.train_articles);
-    r.read("both_orders", t.both_orders);
-    r.read_enum<ClassifierHead>("classifier_head", t.classifier_head, parse_classifier_head);
-    r.reject_unknown();
+  read_section(root, source, "task", c.task, task_fields);
+  // CSV files quote by default; the others only when asked.
+  if (c.task.table.format == TableFormat::csv && !(root.contains("task") && root.at("task").contains("quoting"))) {
+    c.task.table.quoting = true;
   }
-  {
-    SectionReader r(section("optimizer"), source, "optimizer");
-    auto& o = c.optimizer;
-    r.read("learning_rate", o.learning_rate);
-    r.read("layer_decay", o.layer_decay);
-    r.read("weight_decay", o.weight_decay);
-    r.read("warmup_proportion", o.warmup_proportion);
-    r.read("beta1", o.beta1);
-    r.read("beta2", o.beta2);
-    r.read("eps", o.eps);
-    r.read("max_grad_norm", o.max_grad_norm);
-    r.reject_unknown();
-  }
-  {
-    SectionReader r(section("train"), source, "train");
-    auto& t = c.train;
-    r.read("epochs", t.epochs);
-    r.read("batch_size", t.batch_size);
-    r.read("eval_batch_size", t.eval_batch_size);
-    r.read("max_seq_length", t.max_seq_length);
-    r.read("seed", t.seed);
-    r.read_enum<Precision>("precision", t.precision, parse_precision);
-    r.read("threads", t.threads);
-    r.read("device", t.device);
-    r.read("log_every", t.log_every);
-    r.read("early_stopping_patience", t.early_stopping_patience);
-    r.read("max_train_examples", t.max_train_examples);
-    r.read("max_eval_examples", t.max_eval_examples);
-    r.read("random_init", t.random_init);
-    r.reject_unknown();
-  }
-  {
-    SectionReader r(section("squad"), source, "squad");
-    auto& s = c.squad;
-    r.read("doc_stride", s.doc_stride);
-    r.read("max_query_length", s.max_query_length);
-    r.read("n_best", s.n_best);
-    r.read("max_answer_length", s.max_answer_length);
-    r.read("null_threshold", s.null_threshold);
-    r.read("answerable_classifier", s.answerable_classifier);
-    r.read("answerable_weight", s.answerable_weight);
-    r.reject_unknown();
-  }
+  read_section(root, source, "optimizer", c.optimizer, optimizer_fields);
+  read_section(root, source, "train", c.train, train_fields);
+  read_section(root, source, "squad", c.squad, squad_fields);
   validate_config(c, source);
   return c;
 }
@@ -168,52 +165,10 @@ FinetuneConfig FinetuneConfig::load(const std::string& path, const std::vector<s
 
 std::string FinetuneConfig::to_json_string() const {
   json j;
-  const auto& t = task;
-  j["task"] = {{"type", to_string(t.type)},
-               {"name", t.name},
-               {"train_file", t.train_file},
-               {"dev_file", t.dev_file},
-               {"format", to_string(t.table.format)},
-               {"header", t.table.header},
-               {"quoting", t.table.quoting},
-               {"text_a", t.table.columns.text_a},
-               {"text_b", t.table.columns.text_b},
-               {"label", t.table.columns.label},
-               {"id", t.table.columns.id},
-               {"labels", t.labels},
-               {"metrics", t.metrics},
-               {"word_column", t.word_column},
-               {"tag_column", t.tag_column},
-               {"version", t.squad_version},
-               {"train_articles", t.train_articles},
-               {"both_orders", t.both_orders},
-               {"classifier_head", to_string(t.classifier_head)}};
-  const auto& o = optimizer;
-  j["optimizer"] = {{"learning_rate", o.learning_rate}, {"layer_decay", o.layer_decay},
-                    {"weight_decay", o.weight_decay},   {"warmup_proportion", o.warmup_proportion},
-                    {"beta1", o.beta1},                 {"beta2", o.beta2},
-                    {"eps", o.eps},                     {"max_grad_norm", o.max_grad_norm}};
-  const auto& r = train;
-  j["train"] = {{"epochs", r.epochs},
-                {"batch_size", r.batch_size},
-                {"eval_batch_size", r.eval_batch_size},
-                {"max_seq_length", r.max_seq_length},
-                {"seed", r.seed},
-                {"precision", electra::to_string(r.precision)},
-                {"threads", r.threads},
-                {"device", r.device},
-                {"log_every", r.log_every},
-                {"early_stopping_patience", r.early_stopping_patience},
-                {"max_train_examples", r.max_train_examples},
-                {"max_eval_examples", r.max_eval_examples},
-                {"random_init", r.random_init}};
-  j["squad"] = {{"doc_stride", squad.doc_stride},
-                {"max_query_length", squad.max_query_length},
-                {"n_best", squad.n_best},
-                {"max_answer_length", squad.max_answer_length},
-                {"null_threshold", squad.null_threshold},
-                {"answerable_classifier", squad.answerable_classifier},
-                {"answerable_weight", squad.answerable_weight}};
+  j["task"] = write_section(task, task_fields);
+  j["optimizer"] = write_section(optimizer, optimizer_fields);
+  j["train"] = write_section(train, train_fields);
+  j["squad"] = write_section(squad, squad_fields);
   return j.dump(2) + "\n";
 }
 

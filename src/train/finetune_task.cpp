@@ -10,15 +10,15 @@
 #include <set>
 #include <sstream>
 
-#include "electra/metrics/chunking.h"
-#include "electra/metrics/classification.h"
-#include "electra/metrics/squad_eval.h"
+#include "metrics/chunking.h"
+#include "metrics/classification.h"
+#include "metrics/squad_eval.h"
 #include "electra/tasks/conll.h"
 #include "electra/tasks/glue.h"
 #include "electra/tasks/squad.h"
 #include "electra/tasks/tabular.h"
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 
 namespace fs = std::filesystem;
 
@@ -166,11 +166,18 @@ class SentenceTask : public FinetuneTask {
 
  private:
   std::vector<TextExample> read(const std::string& path, bool labelled) const {
-    if (glue_) return read_glue(*glue_, path, labelled);
-    TableOptions options = config_.task.table;
-    options.require_label = labelled;
-    if (!labelled) options.columns.label.clear();
-    return read_table(path, options);
+    std::vector<TextExample> examples;
+    if (glue_) {
+      examples = read_glue(*glue_, path, labelled);
+    } else {
+      TableOptions options = config_.task.table;
+      options.require_label = labelled;
+      if (!labelled) options.columns.label.clear();
+      examples = read_table(path, options);
+    }
+    // Training on nothing would keep an untrained model as "best"; predicting nothing, write nothing.
+    if (examples.empty()) throw file_error(path, "holds no examples (an empty file, or a header only)");
+    return examples;
   }
 
   std::vector<TaskFeature> encode(const std::vector<TextExample>& examples, const std::string& path,

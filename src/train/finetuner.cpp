@@ -11,13 +11,11 @@
 #include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/train/checkpoint.h"
-#include "electra/util/device.h"
+#include "util/device.h"
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 #include "util/logger.h"
-#include "train/autocast_scope.h"
-#include "train/update.h"
-#include "train/weight_decay.h"
+#include "train/trainer_core.h"
 
 namespace fs = std::filesystem;
 
@@ -29,29 +27,47 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-bool Finetuner::is_main() const { return distributed_->is_main(); }
-
 Finetuner::Finetuner(FinetuneConfig config, const ModelDirectory& model, const FinetuneTask& task,
-                     const WordPieceTokenizer& tokenizer, std::string output_dir,
-                     std::shared_ptr<Distributed> distributed)
-    : config_(std::move(config)),
-      task_(task),
-      tokenizer_(tokenizer),
-      output_(std::move(output_dir)),
-      distributed_(distributed ? std::move(distributed) : Distributed::single_process()) {
-  auto log = logger("finetune");
-  const std::string& model_dir = model.path;
-  model_config_ = model.config;
-  if (config_.train.max_seq_length > model_config_.max_position_embeddings) {
-    throw Error("train.max_seq_length " + std::to_string(config_.train.max_seq_length) + " exceeds " + model_dir +
+                     const WordPieceTokenizer& tokenizer, std::shared_ptr<Distributed> distributed)
+    : config_(std::move(config)), task_(task), tokenizer_(tokenizer), model_config_(model.config) {
+  const auto& t = config_.train;
+  const auto& o = config_.optimizer;
+  if (t.max_seq_length > model_config_.max_position_embeddings) {
+    throw Error("train.max_seq_length " + std::to_string(t.max_seq_length) + " exceeds " + model.path +
                 "/config.json max_position_embeddings " + std::to_string(model_config_.max_position_embeddings));
   }
-  device_ = training_device(config_.train.device, *distributed_, config_.train.precision);
-  scaler_ = LossScaler(config_.train.precision == Precision::fp16);
-  torch::manual_seed(config_.train.seed);
-  const auto classifier_head = config_.task.classifier_head;
+  core_ = std::make_unique<TrainerCore>(core_settings(t, o, "finetune_config.json"), std::move(distributed));
+
   const bool answerable = task_.head() == HeadKind::question_answering && config_.squad.answerable_classifier;
-  model_ = TaskModel(model_config_, task_.head(), task_.num_labels(), classifier_head, answerable);
+  model_ = TaskModel(model_config_, task_.head(), task_.num_labels(), config_.task.classifier_head, answerable);
+  load_pretrained(model, answerable);
+  TaskHead head;
+  head.kind = task_.head();
+  head.classifier_head = config_.task.classifier_head;
+  head.answerable_classifier = answerable;
+  head.labels = task_.labels();
+  head.regression = task_.regression();
+  model_config_ = with_task_head(model_config_, head, task_.num_labels());
+  // One AdamW group per (layer depth, decayed or not): lr * layer_decay^(L+2-depth).
+  const int64_t layers = model_config_.num_hidden_layers;
+  core_->attach(*model_, [&](const std::string& name) { return layer_lr_multiplier(name, layers, o.layer_decay); });
+
+  const int64_t rows = static_cast<int64_t>(task_.features(Split::train).size());
+  steps_per_epoch_ = (rows + t.batch_size - 1) / t.batch_size;
+  const auto total = static_cast<int64_t>(std::ceil(t.epochs * static_cast<double>(steps_per_epoch_)));
+  schedule_ = LinearSchedule{o.learning_rate, static_cast<int64_t>(o.warmup_proportion * total), total};
+  order_rng_ = at::make_generator<at::CPUGeneratorImpl>(t.seed);
+}
+
+Finetuner::~Finetuner() = default;
+
+const std::vector<double>& Finetuner::lr_multipliers() const { return core_->lr_multipliers(); }
+const TrainingProgress& Finetuner::progress() const { return core_->progress(); }
+
+void Finetuner::load_pretrained(const ModelDirectory& model, bool answerable) {
+  auto log = logger("finetune");
+  const std::string& model_dir = model.path;
+  const auto classifier_head = config_.task.classifier_head;
   if (config_.train.random_init) {
     log->info("random initialisation (train.random_init): the weights in {} are not used", model_dir);
   } else {
@@ -85,34 +101,6 @@ Finetuner::Finetuner(FinetuneConfig config, const ModelDirectory& model, const F
     log->info("loaded {} ({}; {})", model_dir, same_head ? "encoder and head" : "encoder, new head",
               to_string(task_.head()));
   }
-  TaskHead head;
-  head.kind = task_.head();
-  head.classifier_head = classifier_head;
-  head.answerable_classifier = answerable;
-  head.labels = task_.labels();
-  head.regression = task_.regression();
-  model_config_ = with_task_head(model_config_, head, task_.num_labels());
-  model_->to(device_);  // before the optimizer sees the parameters
-
-  // One parameter group per (layer depth, decay or not): lr * layer_decay^(L+2-depth).
-  const auto& o = config_.optimizer;
-  std::map<std::pair<double, bool>, std::vector<torch::Tensor>> groups;
-  for (const auto& p : model_->named_parameters()) {
-    const double scale = layer_lr_multiplier(p.key(), model_config_.num_hidden_layers, o.layer_decay);
-    groups[{scale, applies_weight_decay(p.key())}].push_back(p.value());
-  }
-  std::vector<torch::optim::OptimizerParamGroup> param_groups;
-  for (auto& [key, params] : groups) {
-    auto options = std::make_unique<torch::optim::AdamWOptions>(o.learning_rate * key.first);
-    options->betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(key.second ? o.weight_decay : 0.0);
-    param_groups.emplace_back(std::move(params), std::move(options));
-    lr_multipliers_.push_back(key.first);
-  }
-  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
-                                                     torch::optim::AdamWOptions(o.learning_rate));
-  parameters_ = model_->parameters();
-  distributed_->broadcast(*model_);  // the new head starts from rank 0's draw
-  reducer_ = std::make_unique<GradientReducer>(distributed_, parameters_);
 }
 
 std::vector<torch::Tensor> Finetuner::predict(Split split) {
@@ -125,10 +113,10 @@ std::vector<torch::Tensor> Finetuner::predict(Split split) {
   for (size_t begin = 0; begin < features.size(); begin += batch_size) {
     std::vector<size_t> rows;
     for (size_t i = begin; i < std::min(features.size(), begin + batch_size); ++i) rows.push_back(i);
-    const auto batch = collate(features, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(device_);
+    const auto batch = collate(features, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(core_->device());
     torch::Tensor logits;
     {
-      AutocastScope autocast(config_.train.precision, device_);
+      auto autocast = core_->autocast();
       logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(torch::kCPU, torch::kFloat);
     }
     for (size_t b = 0; b < rows.size(); ++b) {
@@ -144,7 +132,7 @@ std::vector<torch::Tensor> Finetuner::predict(Split split) {
 }
 
 void Finetuner::save_best(const TaskScores& scores, double epoch) {
-  const auto dir = (fs::path(output_) / "best").string();
+  const auto dir = (fs::path(config_.train.output) / "best").string();
   SaveOptions options;
   options.lowercase = tokenizer_.options().lowercase;
   options.model_max_length = static_cast<size_t>(model_config_.max_position_embeddings);
@@ -155,189 +143,183 @@ void Finetuner::save_best(const TaskScores& scores, double epoch) {
 }
 
 void Finetuner::write_predictions() {
-  if (!task_.has(Split::predict) || !is_main()) return;
+  if (!task_.has(Split::predict) || !core_->is_main()) return;
   const auto logits = predict(Split::predict);
-  task_.write_predictions(Split::predict, logits, output_);
+  task_.write_predictions(Split::predict, logits, config_.train.output);
 }
 
-void Finetuner::save_checkpoint(const FinetuneResult& result, const RunState& state) {
-  if (!is_main()) return;
-  CheckpointContents contents;
-  contents.progress.step = result.steps;
-  contents.progress.epoch = state.epoch;
-  contents.progress.cursor = state.cursor;
-  contents.progress.loss_scale = scaler_.enabled() ? scaler_.scale() : 0.0;
-  contents.progress.world_size = distributed_->world_size();
-  contents.config_json = config_.to_json_string();
+std::string Finetuner::save_checkpoint() {
   json best = json::array();
-  for (const auto& [name, value] : result.best.values) best.push_back({name, value});
-  contents.extra_json = json{{"have_best", state.have_best}, {"best", best}, {"best_epoch", result.best_epoch},
-                             {"evaluations_without_gain", state.evaluations_without_gain}}.dump();
-  electra::save_checkpoint((fs::path(output_) / "checkpoints").string(), *model_, *optimizer_, contents, 1);
+  for (const auto& [name, value] : best_.scores.values) best.push_back({name, value});
+  const json extra = {{"have_best", best_.have}, {"best", best}, {"best_epoch", best_.epoch},
+                      {"evaluations_without_gain", best_.evaluations_without_gain}};
+  return core_->save_checkpoint(config_.to_json_string(), extra.dump(), /*keep=*/1);
 }
 
-void Finetuner::restore_checkpoint(FinetuneResult& result, RunState& state) {
-  const auto all = list_checkpoints((fs::path(output_) / "checkpoints").string());
-  if (all.empty()) {
-    throw file_error(output_, "--resume: no checkpoint under checkpoints/ (one is written after every epoch and "
-                              "when a run is interrupted; a completed run removes them)");
-  }
-  const auto contents = load_checkpoint(all.back(), *model_, *optimizer_);
-  require_resumable_config(all.back(), contents, config_.to_json_string(), {"task", "optimizer", "squad"},
+void Finetuner::restore(const std::string& dir) {
+  const auto contents = core_->restore(dir);
+  require_resumable_config(dir, contents, config_.to_json_string(), {"task", "optimizer", "squad"},
                            {"seed", "batch_size", "epochs", "max_seq_length"});
   const auto extra = json::parse(contents.extra_json);
-  result.steps = contents.progress.step;
-  result.best_epoch = extra.value("best_epoch", 0.0);
+  best_ = {};
+  best_.have = extra.value("have_best", false);
+  best_.epoch = extra.value("best_epoch", 0.0);
   for (const auto& pair : extra.value("best", json::array())) {
-    result.best.values.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<double>());
+    best_.scores.values.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<double>());
   }
-  state.epoch = contents.progress.epoch;
-  state.cursor = contents.progress.cursor;
-  state.have_best = extra.value("have_best", false);
-  state.evaluations_without_gain = extra.value("evaluations_without_gain", 0);
-  scaler_.set_scale(contents.progress.loss_scale);
-  logger("finetune")->info("resumed from {} at step {}", all.back(), result.steps);
+  best_.evaluations_without_gain = extra.value("evaluations_without_gain", 0);
 }
 
-FinetuneResult Finetuner::run(const std::atomic<bool>* stop, bool resume) {
-  auto log = logger("finetune");
-  fs::create_directories(output_);
-  std::ofstream metrics;  // rank 0 only; elsewhere the closed stream ignores output
-  if (is_main()) {
-    write_file_atomic((fs::path(output_) / "finetune_config.json").string(), config_.to_json_string());
-    metrics.open((fs::path(output_) / "metrics.jsonl").string(), std::ios::app);
-  }
-  const int64_t world = distributed_->world_size();
-  const int64_t rank = distributed_->rank();
+double Finetuner::epochs_done() const {
+  if (steps_per_epoch_ == 0) return 0;
+  return std::min(config_.train.epochs, static_cast<double>(core_->progress().step) / steps_per_epoch_);
+}
 
+FinetuneMetrics Finetuner::train_step() {
+  model_->train();
+  auto& progress = core_->progress();
   const auto& train = task_.features(Split::train);
-  const auto batch_size = static_cast<size_t>(config_.train.batch_size);
-  const int64_t steps_per_epoch = static_cast<int64_t>((train.size() + batch_size - 1) / batch_size);
-  const int64_t total_steps = static_cast<int64_t>(std::ceil(config_.train.epochs * steps_per_epoch));
-  const int64_t warmup = static_cast<int64_t>(config_.optimizer.warmup_proportion * total_steps);
-  const LinearSchedule schedule{config_.optimizer.learning_rate, warmup, total_steps};
+  const int64_t rows_total = static_cast<int64_t>(train.size());
+  while (orders_drawn_ <= progress.epoch) {  // every rank draws the same order
+    order_ = torch::randperm(rows_total, order_rng_, torch::kLong);
+    ++orders_drawn_;
+  }
+  const int64_t world = core_->group().world_size(), rank = core_->group().rank();
+  const int64_t begin = progress.cursor, end = std::min(rows_total, begin + config_.train.batch_size);
+  const int64_t global_rows = end - begin;
+  // This rank's share of the global batch.
+  const auto* order = order_.data_ptr<int64_t>();
+  std::vector<size_t> rows;
+  for (int64_t i = begin + global_rows * rank / world; i < begin + global_rows * (rank + 1) / world; ++i) {
+    rows.push_back(static_cast<size_t>(order[i]));
+  }
+  FinetuneMetrics m;
+  m.learning_rate = schedule_(progress.step);
+  m.examples = static_cast<int64_t>(rows.size());
+  core_->begin_step();
+  if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
+    const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(core_->device());
+    torch::Tensor logits;
+    {
+      auto autocast = core_->autocast();
+      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+    }
+    const auto loss = task_.loss(logits, batch);
+    m.loss = loss.item<double>();
+    // Weighted so that the mean over ranks is the mean over the whole global batch, even when
+    // the last batch of an epoch does not split evenly.
+    core_->backward(loss * (static_cast<double>(rows.size() * world) / static_cast<double>(global_rows)),
+                    /*last=*/true);
+  }
+  core_->finish_step(m.learning_rate);
+  progress.cursor = end;
+  return m;
+}
+
+void Finetuner::evaluate(double epoch) {
+  if (!task_.has(Split::dev)) return;
+  // Rank 0 scores; the others learn from it whether to stop early.
+  if (!core_->is_main()) {
+    best_.evaluations_without_gain = static_cast<int>(core_->agree({0.0})[0]);
+    return;
+  }
+  const auto logits = predict(Split::dev);
+  const auto scores = task_.score(Split::dev, logits);
+  for (const auto& [name, value] : scores.values) {
+    if (!std::isfinite(value)) {
+      throw Error("epoch " + std::to_string(epoch) + " dev " + name + " is not finite: the model's outputs hold NaN or "
+                  "Inf (lower optimizer.learning_rate); " + config_.train.output + "/best is left as it was");
+    }
+  }
+  json line = {{"split", "dev"}, {"epoch", epoch}, {"step", core_->progress().step}};
+  for (const auto& [name, value] : scores.values) line[name] = value;
+  core_->log_metrics(line);
+  const bool better = !best_.have || scores.main() > best_.scores.main();
+  logger("finetune")->info("epoch {:.2f} dev: {}{}", epoch, scores.summary(), better ? " (best so far)" : "");
+  if (better) {
+    best_ = {true, scores, epoch, 0};
+    save_best(scores, epoch);
+    task_.write_predictions(Split::dev, logits, config_.train.output);
+  } else {
+    ++best_.evaluations_without_gain;
+  }
+  core_->agree({static_cast<double>(best_.evaluations_without_gain)});
+}
+
+FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
+  auto log = logger("finetune");
+  const auto& t = config_.train;
+  auto& progress = core_->progress();
+  const int64_t total = schedule_.total_steps;
+  const int64_t rows_total = static_cast<int64_t>(task_.features(Split::train).size());
   log->info("{}: {} training features ({} examples), {} steps ({} per epoch, {} epochs), warmup {}; dev {} features",
-            task_.name(), train.size(), task_.num_examples(Split::train), total_steps, steps_per_epoch,
-            config_.train.epochs, warmup, task_.features(Split::dev).size());
+            task_.name(), rows_total, task_.num_examples(Split::train), total, steps_per_epoch_, t.epochs,
+            schedule_.warmup_steps, task_.features(Split::dev).size());
+  if (resume) {
+    const auto from = core_->resume("--resume: no checkpoint under checkpoints/ (one is written after every epoch and "
+                                    "when a run is interrupted; a completed run removes them)",
+                                    [&](const std::string& dir) { restore(dir); });
+    log->info("resumed from {} at step {}", from, progress.step);
+  }
+  core_->open_run(config_.to_json_string());
 
   FinetuneResult result;
-  result.best_dir = (fs::path(output_) / "best").string();
-  RunState state;
-  if (resume) restore_checkpoint(result, state);
-  auto evaluate = [&](double epoch) {
-    if (!task_.has(Split::dev)) return;
-    if (!is_main()) {  // rank 0 scores; the others learn whether to stop from it
-      state.evaluations_without_gain = static_cast<int>(distributed_->sum({0.0})[0]);
-      return;
-    }
-    const auto logits = predict(Split::dev);
-    const auto scores = task_.score(Split::dev, logits);
-    json line = {{"split", "dev"}, {"epoch", epoch}, {"step", result.steps}};
-    for (const auto& [name, value] : scores.values) line[name] = value;
-    metrics << line.dump() << "\n" << std::flush;
-    const bool better = !state.have_best || scores.main() > result.best.main();
-    log->info("epoch {:.2f} dev: {}{}", epoch, scores.summary(), better ? " (best so far)" : "");
-    if (better) {
-      state.have_best = true;
-      result.best = scores;
-      result.best_epoch = epoch;
-      state.evaluations_without_gain = 0;
-      save_best(scores, epoch);
-      task_.write_predictions(Split::dev, logits, output_);
-    } else {
-      ++state.evaluations_without_gain;
-    }
-    distributed_->sum({static_cast<double>(state.evaluations_without_gain)});
-  };
-
-  torch::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config_.train.seed);
-  for (int64_t e = 0; e < state.epoch; ++e) torch::randperm(static_cast<int64_t>(train.size()), rng, torch::kLong);
-  model_->train();
+  result.best_dir = (fs::path(t.output) / "best").string();
   const auto start = Clock::now();
-  const int64_t first_step = result.steps;
+  const int64_t first_step = progress.step;
   double loss_sum = 0;
   int64_t loss_count = 0, examples_seen = 0;
-  for (; result.steps < total_steps; ++state.epoch, state.cursor = 0) {
-    const auto order = torch::randperm(static_cast<int64_t>(train.size()), rng, torch::kLong);
-    const auto* o = order.data_ptr<int64_t>();
-    for (size_t begin = static_cast<size_t>(state.cursor); begin < train.size() && result.steps < total_steps;
-         begin += batch_size) {
-      // This rank's share of the global batch (every rank draws the same order).
-      const size_t end = std::min(train.size(), begin + batch_size), global_rows = end - begin;
-      const size_t share_begin = begin + global_rows * static_cast<size_t>(rank) / static_cast<size_t>(world);
-      const size_t share_end = begin + global_rows * static_cast<size_t>(rank + 1) / static_cast<size_t>(world);
-      std::vector<size_t> rows;
-      for (size_t i = share_begin; i < share_end; ++i) rows.push_back(static_cast<size_t>(o[i]));
-      const double lr = schedule(result.steps);
-      optimizer_->zero_grad();
-      double step_loss = 0;
-      if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
-        const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(device_);
-        torch::Tensor logits;
-        {
-          AutocastScope autocast(config_.train.precision, device_);
-          logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
-        }
-        auto loss = task_.loss(logits, batch);
-        step_loss = loss.item<double>();
-        // Scaled so that averaging over ranks gives the mean over the whole global batch, even
-        // when the last batch of an epoch does not split evenly.
-        reducer_->prepare(/*sync=*/true);
-        scaler_.scaled(loss * (static_cast<double>(rows.size()) * world / static_cast<double>(global_rows))).backward();
-      }
-      apply_update(*reducer_, scaler_, parameters_, config_.optimizer.max_grad_norm, *optimizer_, lr, lr_multipliers_);
-      ++result.steps;
-      state.cursor = static_cast<int64_t>(end);
-
-      loss_sum += step_loss;
-      ++loss_count;
-      examples_seen += static_cast<int64_t>(rows.size());
-      if (result.steps % config_.train.log_every == 0 || result.steps == total_steps) {
-        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        const double per_step = elapsed / static_cast<double>(result.steps - first_step);
-        log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s eta {}", result.steps, total_steps,
-                  static_cast<double>(result.steps) / steps_per_epoch, loss_sum / loss_count, lr,
-                  examples_seen / elapsed, format_duration(per_step * (total_steps - result.steps)));
-        metrics << json{{"split", "train"}, {"step", result.steps}, {"loss", loss_sum / loss_count},
-                        {"learning_rate", lr}, {"examples_per_second", examples_seen / elapsed}}.dump()
-                << "\n" << std::flush;
-        loss_sum = 0;
-        loss_count = 0;
-      }
-      // Not on the last step: the run is about to finish, and a checkpoint there would skip the
-      // final evaluation on resume.
-      bool stopping = stop && stop->load() && result.steps < total_steps;
-      stopping = distributed_->sum({stopping ? 1.0 : 0.0})[0] > 0;
-      if (stopping) {
-        result.interrupted = true;
+  while (true) {
+    // Every "when" decision of the loop is here: an epoch (or the schedule) ended...
+    if (progress.cursor >= rows_total || progress.step >= total) {
+      evaluate(epochs_done());
+      const int patience = t.early_stopping_patience;
+      if (patience > 0 && best_.evaluations_without_gain >= patience) {
+        log->info("early stopping: no gain in {} evaluations", best_.evaluations_without_gain);
         break;
       }
+      if (progress.step >= total) break;
+      ++progress.epoch;
+      progress.cursor = 0;
+      save_checkpoint();  // the next pass starts from here after a crash
     }
-    if (result.interrupted) {
-      save_checkpoint(result, state);
+    const auto m = train_step();
+    loss_sum += m.loss;
+    ++loss_count;
+    examples_seen += m.examples;
+    // ...a progress line is due...
+    if (progress.step % t.log_every == 0 || progress.step == total) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      const double per_step = elapsed / static_cast<double>(progress.step - first_step);
+      log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s eta {}", progress.step, total,
+                static_cast<double>(progress.step) / steps_per_epoch_, loss_sum / loss_count, m.learning_rate,
+                examples_seen / elapsed, format_duration(per_step * static_cast<double>(total - progress.step)));
+      core_->log_metrics({{"split", "train"}, {"step", progress.step}, {"loss", loss_sum / loss_count},
+                          {"learning_rate", m.learning_rate}, {"examples_per_second", examples_seen / elapsed}});
+      loss_sum = 0;
+      loss_count = 0;
+    }
+    // ...or the user stopped the run. Not on the last step: the run is about to finish, and a
+    // checkpoint there would skip the final evaluation on resume.
+    if (core_->agree_to_stop(stop && stop->load() && progress.step < total)) {
+      result.interrupted = true;
+      save_checkpoint();
       break;
     }
-    evaluate(std::min(config_.train.epochs, static_cast<double>(result.steps) / steps_per_epoch));
-    const int patience = config_.train.early_stopping_patience;
-    if (patience > 0 && state.evaluations_without_gain >= patience) {
-      log->info("early stopping: no gain in {} evaluations", state.evaluations_without_gain);
-      break;
+  }
+  result.steps = progress.step;
+  if (result.interrupted) {
+    log->warn("interrupted after {} steps", progress.step);
+  } else {
+    core_->remove_checkpoints();
+    if (!best_.have && core_->is_main()) {  // no dev set: keep the last
+      save_best({}, static_cast<double>(progress.step) / static_cast<double>(std::max<int64_t>(steps_per_epoch_, 1)));
     }
-    if (result.steps < total_steps) {  // the next pass starts from here after a crash
-      save_checkpoint(result, {state.epoch + 1, 0, state.have_best, state.evaluations_without_gain});
-    }
   }
-  if (!result.interrupted && is_main()) {
-    std::error_code ec;
-    fs::remove_all(fs::path(output_) / "checkpoints", ec);
-  }
-  if (total_steps == 0) evaluate(0);  // evaluation (and prediction) only
-  if (result.interrupted) log->warn("interrupted after {} steps", result.steps);
-  if (!state.have_best && !result.interrupted && is_main()) {
-    save_best({}, static_cast<double>(result.steps) / std::max<int64_t>(steps_per_epoch, 1));  // no dev set: keep the last
-  }
-  distributed_->barrier();  // rank 0 has written best/
-  if (task_.has(Split::dev) || result.steps > 0) {
+  core_->group().barrier();  // rank 0 has written best/
+  result.best = best_.scores;
+  result.best_epoch = best_.epoch;
+  if (task_.has(Split::dev) || progress.step > 0) {
     // Predictions come from the kept model, not the last epoch's.
     if (fs::exists(fs::path(result.best_dir) / "model.safetensors")) load_weights(*model_, result.best_dir);
   }

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 #include "util/config_reader.h"
 
 namespace electra {
@@ -29,6 +29,66 @@ ElectraConfig size_preset(const std::string& name) {
   if (name == "large") return ElectraConfig::large();
   throw Error("unknown model size \"" + name + "\" (expected tiny, small, base or large)");
 }
+
+// Each section's keys, declared once: read, written and checked from these lists.
+constexpr auto model_fields = [](auto& v, auto& m) {
+  auto& d = m.discriminator;
+  v("embedding_size", d.embedding_size);
+  v("hidden_size", d.hidden_size);
+  v("num_hidden_layers", d.num_hidden_layers);
+  v("num_attention_heads", d.num_attention_heads);
+  v("intermediate_size", d.intermediate_size);
+  v("max_position_embeddings", d.max_position_embeddings);
+  v("hidden_dropout_prob", d.hidden_dropout_prob);
+  v("attention_probs_dropout_prob", d.attention_probs_dropout_prob);
+  v("hidden_act", d.hidden_act, parse_activation);
+  v("generator_hidden_fraction", m.generator_hidden_fraction);
+  v("generator_hidden_size", m.generator_hidden_size);
+  v("generator_num_attention_heads", m.generator_num_attention_heads);
+  v("generator_intermediate_size", m.generator_intermediate_size);
+  v("generator_num_hidden_layers", m.generator_num_hidden_layers);
+};
+
+constexpr auto objective_fields = [](auto& v, auto& c) {  // the whole config: type + options
+  v("type", c.objective, parse_objective);
+  auto& o = c.objective_options;
+  v("mask_prob", o.masking.mask_prob);
+  v("keep_original_prob", o.masking.keep_original_prob);
+  v("random_token_prob", o.masking.random_token_prob);
+  v("mlm_weight", o.mlm_weight);
+  v("disc_weight", o.disc_weight);
+  v("temperature", o.temperature);
+};
+
+constexpr auto optimizer_fields = [](auto& v, auto& o) {
+  v("learning_rate", o.learning_rate);
+  v("weight_decay", o.weight_decay);
+  v("beta1", o.beta1);
+  v("beta2", o.beta2);
+  v("eps", o.eps);
+  v("warmup_steps", o.warmup_steps);
+  v("max_grad_norm", o.max_grad_norm);
+};
+
+constexpr auto train_fields = [](auto& v, auto& t) {
+  v("data", t.data);
+  v("output", t.output);
+  v("steps", t.steps);
+  v("batch_size", t.batch_size);
+  v("grad_accum_steps", t.grad_accum_steps);
+  v("seed", t.seed);
+  v("precision", t.precision, parse_precision);
+  v("threads", t.threads);
+  v("device", t.device);
+  v("max_minutes", t.max_minutes);
+  v("log_every", t.log_every);
+  v("eval_every", t.eval_every);
+  v("eval_batches", t.eval_batches);
+  v("save_every", t.save_every);
+  v("keep_checkpoints", t.keep_checkpoints);
+  v("init_discriminator", t.init_discriminator);
+  v("init_generator", t.init_generator);
+};
 
 }  // namespace
 
@@ -70,6 +130,13 @@ void PretrainConfig::validate() const {
   if (m.keep_original_prob < 0 || m.random_token_prob < 0 || m.keep_original_prob + m.random_token_prob > 1) {
     throw Error("config keys \"objective.keep_original_prob\" + \"objective.random_token_prob\" must be in [0, 1]");
   }
+  if (optimizer.warmup_steps < 0) throw Error("config key \"optimizer.warmup_steps\" must not be negative");
+  if (optimizer.weight_decay < 0) throw Error("config key \"optimizer.weight_decay\" must not be negative");
+  if (!(optimizer.beta1 >= 0 && optimizer.beta1 < 1) || !(optimizer.beta2 >= 0 && optimizer.beta2 < 1)) {
+    throw Error("config keys \"optimizer.beta1\" and \"optimizer.beta2\" must be in [0, 1)");
+  }
+  if (train.eval_batches < 0) throw Error("config key \"train.eval_batches\" must not be negative");
+  if (train.max_minutes < 0) throw Error("config key \"train.max_minutes\" must not be negative (0: no limit)");
   if (train.keep_checkpoints < 1) throw Error("config key \"train.keep_checkpoints\" must be at least 1");
   if (train.init_discriminator.empty() != train.init_generator.empty() && objective == Objective::electra) {
     throw Error("continuing pre-training needs both train.init_discriminator and train.init_generator");
@@ -78,18 +145,12 @@ void PretrainConfig::validate() const {
 
 PretrainConfig PretrainConfig::from_json_string(const std::string& text, const std::string& source,
                                                 const std::vector<std::string>& overrides) {
-  json root = parse_config_root(text, source, overrides, {"model", "objective", "optimizer", "train"});
-
+  const json root = parse_config_root(text, source, overrides, {"model", "objective", "optimizer", "train"});
   PretrainConfig c;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    if (it.key() != "model" && it.key() != "objective" && it.key() != "optimizer" && it.key() != "train" &&
-        it.key() != "comment") {
-      throw Error(source + ": unknown section \"" + it.key() + "\" (expected model, objective, optimizer, train)");
-    }
-  }
-  const json empty = json::object();
   {
-    SectionReader r(root.contains("model") ? root["model"] : empty, source, "model");
+    // model.size picks a preset that the other model keys then adjust.
+    static const json empty = json::object();
+    SectionReader r(root.contains("model") ? root.at("model") : empty, source, "model");
     std::string size = "small";
     r.read("size", size);
     try {
@@ -97,69 +158,13 @@ PretrainConfig PretrainConfig::from_json_string(const std::string& text, const s
     } catch (const Error& e) {
       throw r.fail("size", e.what());
     }
-    auto& d = c.model.discriminator;
-    r.read("embedding_size", d.embedding_size);
-    r.read("hidden_size", d.hidden_size);
-    r.read("num_hidden_layers", d.num_hidden_layers);
-    r.read("num_attention_heads", d.num_attention_heads);
-    r.read("intermediate_size", d.intermediate_size);
-    r.read("max_position_embeddings", d.max_position_embeddings);
-    r.read("hidden_dropout_prob", d.hidden_dropout_prob);
-    r.read("attention_probs_dropout_prob", d.attention_probs_dropout_prob);
-    r.read_enum<Activation>("hidden_act", d.hidden_act, parse_activation);
-    r.read("generator_hidden_fraction", c.model.generator_hidden_fraction);
-    r.read("generator_hidden_size", c.model.generator_hidden_size);
-    r.read("generator_num_attention_heads", c.model.generator_num_attention_heads);
-    r.read("generator_intermediate_size", c.model.generator_intermediate_size);
-    r.read("generator_num_hidden_layers", c.model.generator_num_hidden_layers);
+    FieldReader v(r);
+    model_fields(v, c.model);
     r.reject_unknown();
   }
-  {
-    SectionReader r(root.contains("objective") ? root["objective"] : empty, source, "objective");
-    r.read_enum<Objective>("type", c.objective, parse_objective);
-    auto& o = c.objective_options;
-    r.read("mask_prob", o.masking.mask_prob);
-    r.read("keep_original_prob", o.masking.keep_original_prob);
-    r.read("random_token_prob", o.masking.random_token_prob);
-    r.read("mlm_weight", o.mlm_weight);
-    r.read("disc_weight", o.disc_weight);
-    r.read("temperature", o.temperature);
-    r.reject_unknown();
-  }
-  {
-    SectionReader r(root.contains("optimizer") ? root["optimizer"] : empty, source, "optimizer");
-    auto& o = c.optimizer;
-    r.read("learning_rate", o.learning_rate);
-    r.read("weight_decay", o.weight_decay);
-    r.read("beta1", o.beta1);
-    r.read("beta2", o.beta2);
-    r.read("eps", o.eps);
-    r.read("warmup_steps", o.warmup_steps);
-    r.read("max_grad_norm", o.max_grad_norm);
-    r.reject_unknown();
-  }
-  {
-    SectionReader r(root.contains("train") ? root["train"] : empty, source, "train");
-    auto& t = c.train;
-    r.read("data", t.data);
-    r.read("output", t.output);
-    r.read("steps", t.steps);
-    r.read("batch_size", t.batch_size);
-    r.read("grad_accum_steps", t.grad_accum_steps);
-    r.read("seed", t.seed);
-    r.read_enum<Precision>("precision", t.precision, parse_precision);
-    r.read("threads", t.threads);
-    r.read("device", t.device);
-    r.read("max_minutes", t.max_minutes);
-    r.read("log_every", t.log_every);
-    r.read("eval_every", t.eval_every);
-    r.read("eval_batches", t.eval_batches);
-    r.read("save_every", t.save_every);
-    r.read("keep_checkpoints", t.keep_checkpoints);
-    r.read("init_discriminator", t.init_discriminator);
-    r.read("init_generator", t.init_generator);
-    r.reject_unknown();
-  }
+  read_section(root, source, "objective", c, objective_fields);
+  read_section(root, source, "optimizer", c.optimizer, optimizer_fields);
+  read_section(root, source, "train", c.train, train_fields);
   validate_config(c, source);
   return c;
 }
@@ -169,52 +174,11 @@ PretrainConfig PretrainConfig::load(const std::string& path, const std::vector<s
 }
 
 std::string PretrainConfig::to_json_string() const {
-  const auto& d = model.discriminator;
   json j;
-  j["model"] = {{"embedding_size", d.embedding_size},
-                {"hidden_size", d.hidden_size},
-                {"num_hidden_layers", d.num_hidden_layers},
-                {"num_attention_heads", d.num_attention_heads},
-                {"intermediate_size", d.intermediate_size},
-                {"max_position_embeddings", d.max_position_embeddings},
-                {"hidden_dropout_prob", d.hidden_dropout_prob},
-                {"attention_probs_dropout_prob", d.attention_probs_dropout_prob},
-                {"hidden_act", to_string(d.hidden_act)},
-                {"generator_hidden_fraction", model.generator_hidden_fraction},
-                {"generator_hidden_size", model.generator_hidden_size},
-                {"generator_num_attention_heads", model.generator_num_attention_heads},
-                {"generator_intermediate_size", model.generator_intermediate_size},
-                {"generator_num_hidden_layers", model.generator_num_hidden_layers}};
-  const auto& o = objective_options;
-  j["objective"] = {{"type", to_string(objective)},
-                    {"mask_prob", o.masking.mask_prob},
-                    {"keep_original_prob", o.masking.keep_original_prob},
-                    {"random_token_prob", o.masking.random_token_prob},
-                    {"mlm_weight", o.mlm_weight},
-                    {"disc_weight", o.disc_weight},
-                    {"temperature", o.temperature}};
-  j["optimizer"] = {{"learning_rate", optimizer.learning_rate}, {"weight_decay", optimizer.weight_decay},
-                    {"beta1", optimizer.beta1},                 {"beta2", optimizer.beta2},
-                    {"eps", optimizer.eps},                     {"warmup_steps", optimizer.warmup_steps},
-                    {"max_grad_norm", optimizer.max_grad_norm}};
-  const auto& t = train;
-  j["train"] = {{"data", t.data},
-                {"output", t.output},
-                {"steps", t.steps},
-                {"batch_size", t.batch_size},
-                {"grad_accum_steps", t.grad_accum_steps},
-                {"seed", t.seed},
-                {"precision", to_string(t.precision)},
-                {"threads", t.threads},
-                {"device", t.device},
-                {"max_minutes", t.max_minutes},
-                {"log_every", t.log_every},
-                {"eval_every", t.eval_every},
-                {"eval_batches", t.eval_batches},
-                {"save_every", t.save_every},
-                {"keep_checkpoints", t.keep_checkpoints},
-                {"init_discriminator", t.init_discriminator},
-                {"init_generator", t.init_generator}};
+  j["model"] = write_section(model, model_fields);
+  j["objective"] = write_section(*this, objective_fields);
+  j["optimizer"] = write_section(optimizer, optimizer_fields);
+  j["train"] = write_section(train, train_fields);
   return j.dump(2) + "\n";
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "electra/util/error.h"
+#include "util/json_reader.h"
 
 namespace electra {
 
@@ -91,6 +92,57 @@ class SectionReader {
   std::vector<std::string> known_;
 };
 
+// A config section declares its keys once, in a function template that calls v(key, field) for
+// each field (v(key, field, parse) for an enum stored as its name); the same list then reads the
+// section (every other key is an error), writes it, and checks --set overrides.
+//
+//   template <typename V, typename S> void optimizer_fields(V& v, S& o) { v("eps", o.eps); ... }
+
+// Reads the visited fields from a JSON section.
+class FieldReader {
+ public:
+  explicit FieldReader(SectionReader& r) : r_(r) {}
+  template <typename T>
+  void operator()(const char* key, T& field) { r_.read(key, field); }
+  void operator()(const char* key, std::vector<std::string>& field) { r_.read_list(key, field); }
+  template <typename E>
+  void operator()(const char* key, E& field, E (*parse)(const std::string&)) { r_.read_enum<E>(key, field, parse); }
+
+ private:
+  SectionReader& r_;
+};
+
+// Writes the visited fields into a JSON object (enums by name: to_string, found by ADL).
+class FieldWriter {
+ public:
+  explicit FieldWriter(json& out) : out_(out) {}
+  template <typename T>
+  void operator()(const char* key, const T& field) { out_[key] = field; }
+  template <typename E>
+  void operator()(const char* key, const E& field, E (*)(const std::string&)) { out_[key] = to_string(field); }
+
+ private:
+  json& out_;
+};
+
+// root[name] (absent: empty) read into `section` through `fields`; unknown keys are errors.
+template <typename Section, typename Fields>
+void read_section(const json& root, const std::string& source, const char* name, Section& section, Fields fields) {
+  static const json empty = json::object();
+  SectionReader r(root.contains(name) ? root.at(name) : empty, source, name);
+  FieldReader v(r);
+  fields(v, section);
+  r.reject_unknown();
+}
+
+template <typename Section, typename Fields>
+json write_section(const Section& section, Fields fields) {
+  json out = json::object();
+  FieldWriter v(out);
+  fields(v, section);
+  return out;
+}
+
 // Applies "a.b.c=value" to `root` (value parsed as JSON, else taken as a string).
 inline void apply_override(json& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
@@ -123,12 +175,7 @@ inline void apply_override(json& root, const std::string& assignment) {
 
 // `text` as a JSON object; errors (invalid JSON, another top-level type) name `source`.
 inline json parse_json_object(const std::string& text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(source + ": invalid JSON: " + e.what());
-  }
+  json j = parse_json(text, source);
   if (!j.is_object()) throw Error(source + ": expected a JSON object at the top level");
   return j;
 }

@@ -1,4 +1,4 @@
-#include "electra/util/device.h"
+#include "util/device.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>

@@ -1,4 +1,4 @@
-#include "electra/util/files.h"
+#include "util/files.h"
 
 #include <unistd.h>
 
@@ -13,10 +13,23 @@
 
 namespace electra {
 
-std::string read_text_file(const std::string& path) {
+void require_regular_file(const std::string& path, unsigned long long max_bytes) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw file_error(path, "no such file");
-  if (std::filesystem::is_directory(path, ec)) throw file_error(path, "is a directory, expected a file");
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw file_error(path, "cannot open: no such file");
+  if (std::filesystem::is_directory(status)) throw file_error(path, "is a directory, expected a file");
+  if (!std::filesystem::is_regular_file(status)) {
+    throw file_error(path, "is not a regular file (a device, FIFO or socket?): expected a file to read");
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_bytes) {
+    throw file_error(path, "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
+                               " this reader accepts: not the file it expects");
+  }
+}
+
+std::string read_text_file(const std::string& path, unsigned long long max_bytes) {
+  require_regular_file(path, max_bytes);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
   std::ostringstream buffer;
@@ -25,27 +38,42 @@ std::string read_text_file(const std::string& path) {
   return buffer.str();
 }
 
-AtomicFile::AtomicFile(std::string path)
-    : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(::getpid())) {
-  out_.open(tmp_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw file_error(path_, std::string("cannot create: ") + std::strerror(errno));
+TemporaryPath::TemporaryPath(std::string path, bool keep_extension) : path_(std::move(path)) {
+  const std::string tag = ".tmp" + std::to_string(::getpid());
+  const auto name_start = path_.find_last_of('/') + 1;  // npos + 1 == 0
+  const auto dot = path_.find_last_of('.');
+  if (keep_extension && dot != std::string::npos && dot > name_start) {
+    tmp_ = path_.substr(0, dot) + tag + path_.substr(dot);
+  } else {
+    tmp_ = path_ + tag;
+  }
+}
+
+TemporaryPath::~TemporaryPath() {
+  if (!committed_) std::remove(tmp_.c_str());
+}
+
+void TemporaryPath::commit() {
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    throw file_error(path_, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
+  }
+  committed_ = true;
+}
+
+AtomicFile::AtomicFile(std::string path) : tmp_(std::move(path)) {
+  out_.open(tmp_.path(), std::ios::binary | std::ios::trunc);
+  if (!out_) throw file_error(tmp_.target(), std::string("cannot create: ") + std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
-  if (!committed_) {
-    out_.close();
-    std::remove(tmp_.c_str());
-  }
+  if (out_.is_open()) out_.close();  // before the temporary file is removed
 }
 
 void AtomicFile::commit() {
   out_.flush();
   out_.close();
-  if (!out_) throw file_error(path_, "write failed (disk full?)");
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    throw file_error(path_, std::string("cannot rename temporary file into place: ") + std::strerror(errno));
-  }
-  committed_ = true;
+  if (!out_) throw file_error(tmp_.target(), "write failed (disk full?)");
+  tmp_.commit();
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {

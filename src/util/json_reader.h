@@ -3,15 +3,24 @@
 // (SQuAD files, the prepared-data manifest). Every error names the file and where the member
 // sits ("data[3].paragraphs[0].qas[7]: missing \"id\""), so that a user can find it in a large
 // file. Header-only and LibTorch-free: both libraries' readers use it.
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "electra/util/error.h"
 
 namespace electra {
+
+// Deeper nesting is refused: no file this project reads comes near it.
+constexpr std::size_t kMaxJsonDepth = 256;
+
+// Every JSON document from outside goes through this: invalid JSON, nesting deeper than
+// kMaxJsonDepth and a key named twice in one object are errors naming `source` and the byte.
+nlohmann::json parse_json(std::string_view text, const std::string& source);
 
 class JsonReader {
  public:

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "electra/util/cores.h"
+#include "util/cores.h"
 
 namespace electra {
 namespace {

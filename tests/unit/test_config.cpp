@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "electra/config/electra_config.h"
+#include "electra/train/finetune_config.h"
+#include "electra/train/pretrain_config.h"
 #include "electra/util/error.h"
 #include "test_util.h"
 
@@ -71,4 +75,79 @@ TEST(Config, GeneratorSizesFollowThePaper) {
   EXPECT_EQ(large_gen.num_attention_heads, 4);
   EXPECT_EQ(large_gen.num_hidden_layers, 24);
   expect_error([] { electra::generator_config(ElectraConfig::small(), 0.0); }, {"fraction"});
+}
+
+namespace {
+
+// Every key a config writes is read back into the same field: --set section.key=<another value>
+// must come back out under that key. Returns how many keys changed that way (enums and values
+// that validation refuses, e.g. a probability of 2, do not count).
+template <typename Config>
+int keys_that_round_trip(const std::vector<std::string>& base, int* total) {
+  using json = nlohmann::json;
+  const json written = json::parse(Config::from_json_string("{}", "defaults", base).to_json_string());
+  int changed = 0;
+  *total = 0;
+  for (const auto& [section, keys] : written.items()) {
+    for (const auto& [key, value] : keys.items()) {
+      ++*total;
+      json other;
+      if (value.is_boolean()) other = !value.template get<bool>();
+      else if (value.is_number_integer() || value.is_number_unsigned()) other = value.template get<int64_t>() + 1;
+      else if (value.is_number_float()) other = value.template get<double>() == 0 ? 0.25 : value.template get<double>() / 2;
+      else if (value.is_string()) other = value.template get<std::string>() + "x";
+      else if (value.is_array()) other = json::array({"a", "b"});
+      else ADD_FAILURE() << section << "." << key << ": unexpected type";
+      const std::string assignment = section + "." + key + "=" + other.dump();
+      try {
+        auto overrides = base;
+        overrides.push_back(assignment);
+        const auto again = json::parse(Config::from_json_string("{}", "test", overrides).to_json_string());
+        EXPECT_EQ(again.at(section).at(key), other) << assignment;
+        ++changed;
+      } catch (const electra::Error& e) {
+        // Refused by a parser or validation: the error must name the key, not call it unknown.
+        const std::string what = e.what();
+        EXPECT_EQ(what.find("unknown key"), std::string::npos) << assignment << ": " << what;
+      }
+    }
+  }
+  return changed;
+}
+
+}  // namespace
+
+TEST(ConfigFields, PretrainKeysAreReadWrittenAndOverriddenFromOneList) {
+  int total = 0;
+  const int changed = keys_that_round_trip<electra::PretrainConfig>({}, &total);
+  EXPECT_GE(total, 40);
+  EXPECT_GE(changed, total * 3 / 4) << changed << " of " << total;
+  expect_error([] { electra::PretrainConfig::from_json_string("{}", "cfg.json", {"train.stpes=3"}); },
+               {"cfg.json: unknown key \"train.stpes\""});
+}
+
+TEST(ConfigFields, FinetuneKeysAreReadWrittenAndOverriddenFromOneList) {
+  int total = 0;
+  const int changed = keys_that_round_trip<electra::FinetuneConfig>({"task.name=mrpc"}, &total);
+  EXPECT_GE(total, 45);
+  EXPECT_GE(changed, total * 3 / 4) << changed << " of " << total;
+  expect_error([] { electra::FinetuneConfig::from_json_string("{}", "cfg.json", {"squad.n_bets=3"}); },
+               {"cfg.json: unknown key \"squad.n_bets\""});
+}
+
+TEST(Config, HostileConfigJsonIsRefusedWithoutCrashOrAllocation) {
+  const std::string deep = "{\"x\": " + std::string(200000, '[') + std::string(200000, ']') + "}";
+  expect_error([&] { ElectraConfig::from_json_string(deep, "deep.json"); }, {"deep.json", "nested deeper than 256"});
+  expect_error([] { ElectraConfig::from_json_string(R"({"hidden_size": 64, "hidden_size": 32})", "twice.json"); },
+               {"twice.json", "\"hidden_size\" appears twice"});
+  expect_error([] { ElectraConfig::from_json_string(R"({"num_hidden_layers": 1000000000})", "layers.json"); },
+               {"layers.json", "num_hidden_layers", "allowed"});
+  expect_error([] { ElectraConfig::from_json_string(R"({"vocab_size": 1000000000000})", "vocab.json"); },
+               {"vocab.json", "vocab_size", "allowed"});
+  expect_error([] { ElectraConfig::from_file("/dev/zero"); }, {"/dev/zero", "not a regular file"});
+  // Within every bound, still far too large: the parameter count decides.
+  expect_error([] {
+    ElectraConfig::from_json_string(R"({"hidden_size": 32768, "num_hidden_layers": 512, "num_attention_heads": 256,
+                                        "intermediate_size": 131072})", "big.json");
+  }, {"big.json", "billion parameters"});
 }

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "electra/data/example_builder.h"
-#include "electra/data/prepare.h"
+#include "data/example_builder.h"
+#include "data/prepare.h"
 #include "electra/data/pretraining_dataset.h"
-#include "electra/data/shard.h"
+#include "data/shard.h"
 #include "electra/tokenization/text_encoder.h"
 #include "electra/util/error.h"
 #include "test_util.h"
@@ -377,7 +377,7 @@ TEST(PretrainingDataset, ClearErrors) {
   expect_error([&] { PretrainingDataset::open(o.output_dir, "test"); }, {"train", "eval"});
 
   write_bytes(manifest, "{ not json");
-  expect_error([&] { PretrainingDataset::open(o.output_dir); }, {"manifest.json", "malformed JSON"});
+  expect_error([&] { PretrainingDataset::open(o.output_dir); }, {"manifest.json", "invalid JSON"});
   auto j = nlohmann::json::parse(good);
   j["splits"].erase("train");
   write_bytes(manifest, j.dump());

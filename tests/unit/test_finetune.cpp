@@ -11,6 +11,7 @@
 #include "electra/models/task_models.h"
 #include "electra/train/finetune_config.h"
 #include "electra/train/finetune_task.h"
+#include "electra/train/finetuner.h"
 #include "electra/util/error.h"
 
 namespace fs = std::filesystem;
@@ -301,4 +302,122 @@ TEST(FinetuneConfig, ParsesOverridesAndRejectsBadKeys) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("task.classifier_head"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+
+// Twelve rows of random ids, label = whether the first token is even: a task the loop can learn.
+class ToyTask : public FinetuneTask {
+ public:
+  ToyTask() {
+    torch::manual_seed(11);
+    for (int i = 0; i < 12; ++i) {
+      TaskFeature f;
+      const auto ids = torch::randint(5, 50, {8}, torch::kInt);
+      f.input_ids.assign(ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + 8);
+      f.input_ids.front() = 2;  // [CLS]
+      f.token_type_ids.assign(8, 0);
+      f.label = f.input_ids[1] % 2;
+      train_.push_back(f);
+    }
+  }
+  std::string name() const override { return "toy"; }
+  HeadKind head() const override { return HeadKind::sequence_classification; }
+  int64_t num_labels() const override { return 2; }
+  std::vector<std::string> labels() const override { return {"even", "odd"}; }
+  const std::vector<TaskFeature>& features(Split split) const override { return split == Split::train ? train_ : none_; }
+  TaskScores score(Split, const std::vector<torch::Tensor>&) const override { return {}; }
+  void write_predictions(Split, const std::vector<torch::Tensor>&, const std::string&) const override {}
+
+ private:
+  std::vector<TaskFeature> train_, none_;
+};
+
+torch::Tensor flat_weights(TaskModel& model) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& p : model->parameters()) parts.push_back(p.detach().flatten());
+  return torch::cat(parts);
+}
+
+}  // namespace
+
+// The public step: one update per call on the next batch of the epoch's order, at the
+// schedule's learning rate; and a run stopped after one step resumes to the same weights.
+TEST(Finetuner, TrainStepAndRunResumeExactly) {
+  const auto root = fs::temp_directory_path() / "electra-finetuner-step";
+  fs::remove_all(root);
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  for (int i = 5; i < 50; ++i) tokens.push_back("w" + std::to_string(i));
+  const WordPieceTokenizer tokenizer{Vocab(tokens)};
+  auto c = tiny_config();
+  c.architectures = {"ElectraForPreTraining"};
+  torch::manual_seed(1);
+  save_model_dir((root / "model").string(), *ElectraModel(c), c, &tokenizer.vocab());
+  const auto model = read_model_dir((root / "model").string());
+  const ToyTask task;
+  auto config_for = [&](const std::string& out) {
+    return FinetuneConfig::from_json_string("{}", "test", {"task.name=toy", "train.batch_size=4", "train.epochs=2",
+                                                           "train.output=\"" + (root / out).string() + "\"",
+                                                           "train.device=cpu", "train.max_seq_length=32",
+                                                           "optimizer.warmup_proportion=0.5"});
+  };
+
+  Finetuner stepped(config_for("stepped"), model, task, tokenizer);
+  EXPECT_EQ(stepped.total_steps(), 6);
+  const auto before = flat_weights(stepped.model());
+  const auto first = stepped.train_step();
+  const auto second = stepped.train_step();
+  EXPECT_EQ(stepped.progress().step, 2);
+  EXPECT_EQ(stepped.progress().cursor, 8);
+  EXPECT_EQ(first.examples, 4);
+  EXPECT_DOUBLE_EQ(first.learning_rate, 0.0);  // warmup starts at 0
+  EXPECT_GT(second.learning_rate, 0.0);
+  EXPECT_TRUE(std::isfinite(second.loss));
+  EXPECT_FALSE(torch::equal(before, flat_weights(stepped.model())));
+
+  Finetuner whole(config_for("whole"), model, task, tokenizer);
+  const auto done = whole.run();
+  EXPECT_EQ(done.steps, 6);
+  EXPECT_FALSE(fs::exists(root / "whole" / "checkpoints"));  // a completed run removes them
+
+  std::atomic<bool> stop{true};
+  const auto stopped = Finetuner(config_for("resumed"), model, task, tokenizer).run(false, &stop);
+  EXPECT_TRUE(stopped.interrupted);
+  EXPECT_EQ(stopped.steps, 1);
+  Finetuner resumed(config_for("resumed"), model, task, tokenizer);
+  const auto finished = resumed.run(/*resume=*/true);
+  EXPECT_EQ(finished.steps, 6);
+  EXPECT_TRUE(torch::equal(flat_weights(whole.model()), flat_weights(resumed.model())));
+  fs::remove_all(root);
+}
+
+// A non-finite loss or gradient ends the run with a clear error before the weights change.
+TEST(Finetuner, NonFiniteGradientsStopBeforeTheUpdate) {
+  const auto root = fs::temp_directory_path() / "electra-finetuner-nan";
+  fs::remove_all(root);
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  for (int i = 5; i < 50; ++i) tokens.push_back("w" + std::to_string(i));
+  const WordPieceTokenizer tokenizer{Vocab(tokens)};
+  auto c = tiny_config();
+  c.architectures = {"ElectraForPreTraining"};
+  save_model_dir((root / "model").string(), *ElectraModel(c), c, &tokenizer.vocab());
+  const ToyTask task;
+  const auto config = FinetuneConfig::from_json_string(
+      "{}", "test", {"task.name=toy", "train.batch_size=4", "train.device=cpu", "train.max_seq_length=32",
+                     "train.output=\"" + (root / "out").string() + "\""});
+  Finetuner finetuner(config, read_model_dir((root / "model").string()), task, tokenizer);
+  {
+    torch::NoGradGuard no_grad;
+    finetuner.model()->parameters().back().fill_(std::numeric_limits<float>::quiet_NaN());  // the head's bias
+  }
+  const auto before = flat_weights(finetuner.model());
+  try {
+    finetuner.train_step();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not finite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(finetuner.progress().step, 0);
+  EXPECT_TRUE(torch::equal(before.nan_to_num(0), flat_weights(finetuner.model()).nan_to_num(0)));
+  fs::remove_all(root);
 }

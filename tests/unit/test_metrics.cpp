@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "electra/metrics/chunking.h"
-#include "electra/metrics/classification.h"
-#include "electra/metrics/squad_eval.h"
+#include "metrics/chunking.h"
+#include "metrics/classification.h"
+#include "metrics/squad_eval.h"
 #include "electra/util/error.h"
 
 using electra::ChunkScores;

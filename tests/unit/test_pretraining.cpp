@@ -6,13 +6,14 @@
 #include <limits>
 #include <random>
 
-#include "electra/metrics/binary.h"
+#include "metrics/binary.h"
+#include "train/loss_scaler.h"
 #include "electra/train/batching.h"
 #include "electra/train/masking.h"
 #include "electra/train/objective.h"
 #include "electra/train/pretrainer.h"
 #include "electra/train/schedule.h"
-#include "electra/util/device.h"
+#include "util/device.h"
 #include "electra/util/error.h"
 #include "electra/io/model_dir.h"
 #include "electra/io/safetensors.h"

@@ -7,7 +7,7 @@
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"
 #include "electra/util/error.h"
-#include "electra/util/files.h"
+#include "util/files.h"
 #include "test_util.h"
 
 using namespace electra;
@@ -104,7 +104,7 @@ TEST(Safetensors, TruncatedAndCorruptFilesGiveOneClearError) {
   expect_error([&] { SafetensorsFile f(path); }, {path, "header length", "past the end"});
 
   test::write_bytes(path, raw_file("{\"a\": {\"dtype\": \"F32\", \"shape\": [2]", std::string(8, '\0')));
-  expect_error([&] { SafetensorsFile f(path); }, {path, "not valid JSON"});
+  expect_error([&] { SafetensorsFile f(path); }, {path, "(header): invalid JSON"});
 
   const std::string two = R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                               "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})";
@@ -213,4 +213,35 @@ TEST(AtomicWrites, AnUncommittedWriteLeavesTheOldFileAndNoTemporary) {
   // A tensor that cannot be stored fails before the old file is touched.
   expect_error([&] { save_safetensors(path, {{"x", torch::zeros({2}, torch::kComplexFloat)}}); }, {"safetensors"});
   EXPECT_EQ(test::read_bytes(path), "old");
+}
+
+TEST(Safetensors, HostileHeadersAreRefusedBeforeAnyAllocation) {
+  TempDir dir;
+  const auto path = dir.file("hostile.safetensors");
+  // Sizes whose product wraps past 2^64 would otherwise pass the byte-count check.
+  test::write_bytes(path, raw_file(R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 16], "data_offsets": [0, 8]}})",
+                                   std::string(8, '\0')));
+  expect_error([&] { SafetensorsFile f(path); }, {path, "more than 2^64"});
+  // The format caps the header at 100,000,000 bytes (one more is refused, whatever the file holds).
+  std::string header_len(8, '\0');
+  const uint64_t too_long = 100000001;
+  for (int i = 0; i < 8; ++i) header_len[static_cast<size_t>(i)] = static_cast<char>((too_long >> (8 * i)) & 0xff);
+  test::write_bytes(path, header_len + "{}");
+  expect_error([&] { SafetensorsFile f(path); }, {path, "exceeds the format's limit of 100000000 bytes"});
+  test::write_bytes(path, raw_file(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "a": {}})",
+                                   std::string(8, '\0')));
+  expect_error([&] { SafetensorsFile f(path); }, {path, "\"a\" appears twice"});
+}
+
+TEST(Safetensors, NonFiniteWeightsAreRefusedOnLoad) {
+  TempDir dir;
+  torch::nn::Linear linear(3, 2);
+  auto weights = named_tensors(*linear);
+  for (auto& [name, tensor] : weights) {
+    if (name == "weight") tensor = tensor.clone().index_put_({0, 1}, std::numeric_limits<float>::quiet_NaN());
+  }
+  save_safetensors(dir.file("nan.safetensors"), weights);
+  torch::nn::Linear again(3, 2);
+  const SafetensorsFile file(dir.file("nan.safetensors"));
+  expect_error([&] { load_state_dict(*again, file); }, {"nan.safetensors", "NaN or Inf", "weight"});
 }

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "electra/tokenization/sentencepiece.h"
+#include "tokenization/sentencepiece.h"
 #include "unit/vocab_test_corpus.h"
 
 namespace electra {

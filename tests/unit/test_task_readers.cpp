@@ -234,7 +234,7 @@ TEST(ReadTable, JsonLinesErrors) {
   TempDir dir;
   const TableOptions o = options(TableFormat::jsonl, {"s", "", "l", ""});
   const auto malformed = write_file(dir, "m.jsonl", "{\"s\": \"a\", \"l\": 1}\n{\"s\": \"b\", \"l\": 1\n");
-  expect_error([&] { read_table(malformed, o); }, {malformed + ":2:", "malformed JSON"});
+  expect_error([&] { read_table(malformed, o); }, {malformed + ":2:", "invalid JSON"});
   const auto array = write_file(dir, "arr.jsonl", "[\"a\", 1]\n");
   expect_error([&] { read_table(array, o); }, {array + ":1:", "JSON object"});
   const auto missing = write_file(dir, "miss.jsonl", "{\"s\": \"a\", \"l\": 1}\n{\"l\": 0}\n");

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <set>
 
-#include "electra/data/corpus_files.h"
-#include "electra/tokenization/sentencepiece.h"
+#include "data/corpus_files.h"
+#include "tokenization/sentencepiece.h"
 #include "electra/tokenization/text_encoder.h"
 #include "electra/tokenization/wordpiece.h"
-#include "electra/tokenization/wordpiece_trainer.h"
+#include "tokenization/wordpiece_trainer.h"
 #include "electra/util/error.h"
 #include "unit/vocab_test_corpus.h"
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <iostream>
@@ -18,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "electra/util/cores.h"
-#include "electra/util/device.h"
+#include "util/cores.h"
+#include "util/device.h"
 #include "electra/dist/distributed.h"
 #include "util/logger.h"  // the library's private loggers (tools build in its tree)
 
@@ -73,14 +74,25 @@ inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
 }
 
 // Removes "--nproc-per-node N" / "--nproc-per-node=N" from argv; returns N (0 when absent).
+// A value that is not a whole number from 1 to 1024 is a command-line error (exit 2).
 inline int take_nproc_option(int argc, char** argv, std::vector<std::string>& rest) {
   int n = 0;
+  auto parse = [&](const std::string& text) {
+    char* end = nullptr;
+    const long value = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || value < 1 || value > 1024) {
+      std::fprintf(stderr, "%s: --nproc-per-node: expected a whole number from 1 to 1024, got \"%s\"\n",
+                   argc > 0 ? argv[0] : "electra", text.c_str());
+      std::exit(2);
+    }
+    return static_cast<int>(value);
+  };
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--nproc-per-node" && i + 1 < argc) {
-      n = std::atoi(argv[++i]);
+    if (a == "--nproc-per-node") {
+      n = parse(i + 1 < argc ? argv[++i] : "");
     } else if (a.rfind("--nproc-per-node=", 0) == 0) {
-      n = std::atoi(a.c_str() + 17);
+      n = parse(a.substr(17));
     } else {
       rest.push_back(a);
     }

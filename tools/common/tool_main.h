@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -27,6 +28,57 @@ extern "C" inline void request_stop(int) { stop_requested.store(true); }
 inline void install_stop_handlers() {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
+}
+
+// "key=<value as a JSON string>": a --set override that keeps a path with quotes, backslashes or
+// a leading digit a string.
+inline std::string string_override(const std::string& key, const std::string& value) {
+  std::string out = key + "=\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[(c >> 4) & 0xf];
+      out += hex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// Parses the command line; --help prints and exits 0, a bad command line prints its error and
+// exits 2 (CLI11's own exit codes would be 100 and up).
+#define ELECTRA_PARSE(app, argc, argv)            \
+  do {                                            \
+    try {                                         \
+      (app).parse((argc), (argv));                \
+    } catch (const CLI::ParseError& e) {          \
+      return (app).exit(e) == 0 ? 0 : 2;          \
+    }                                             \
+  } while (false)
+
+// Option checks with messages a user reads: "--steps: must be a positive number, got 0".
+inline CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        return value.empty() || *end != '\0' || !(v > 0) ? "must be a positive number, got " + value : "";
+      },
+      "> 0");
+}
+inline CLI::Validator non_negative_number() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        return value.empty() || *end != '\0' || !(v >= 0) ? "must be zero or more, got " + value : "";
+      },
+      ">= 0");
 }
 
 // Exit codes: 0 success, 1 error in the input or the run, 2 bad command line.

@@ -81,10 +81,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "detect", "fill"}));
   app.add_option("--threshold", threshold, "Probability above which a token counts as replaced")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--top-k", top_k, "Candidates printed per [MASK] in fill mode")->check(CLI::PositiveNumber);
-  app.add_option("--max-length", max_length, "Truncate the input to this many tokens")->check(CLI::PositiveNumber);
+  app.add_option("--top-k", top_k, "Candidates printed per [MASK] in fill mode")->check(electra::tools::positive_number());
+  app.add_option("--max-length", max_length, "Truncate the input to this many tokens")->check(electra::tools::positive_number());
   app.add_option("--threads", threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)");
-  CLI11_PARSE(app, argc, argv);
+  ELECTRA_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-detect", [&] {
     electra::tools::configure_cpu(argv, electra::Precision::fp32, threads);

@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   app.add_option("--output", output, "Output folder")->required();
   app.add_option("--predict", predict_file, "Unlabelled file to predict (same format as the task's test files)");
   app.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
-  app.add_option("--epochs", epochs, "Shortcut for --set train.epochs=N (0: evaluate/predict only)");
+  app.add_option("--epochs", epochs, "Shortcut for --set train.epochs=N (0: evaluate/predict only)")
+      ->check(electra::tools::non_negative_number());
   app.add_option("--precision", precision, "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, CUDA)")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
@@ -47,17 +48,18 @@ int main(int argc, char** argv) {
                "Continue from <output>/checkpoints (written after every epoch and on Ctrl-C) with the same config");
   double rendezvous_seconds = 120;
   electra::tools::add_distributed_options(app, &rendezvous_seconds);
-  CLI11_PARSE(app, argc, argv);
+  ELECTRA_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-finetune", [&] {
     if (epochs >= 0) overrides.push_back("train.epochs=" + std::to_string(epochs));
     if (!precision.empty()) overrides.push_back("train.precision=" + precision);
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
-    if (!device.empty()) overrides.push_back("train.device=\"" + device + "\"");
+    if (!device.empty()) overrides.push_back(electra::tools::string_override("train.device", device));
+    overrides.push_back(electra::tools::string_override("train.output", output));
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds, config.train.device);
-    electra::tools::guard_output(output, {"checkpoints", "metrics.jsonl", "best"}, resume, overwrite, distributed);
+    electra::tools::RunFolder run_folder(output, {"checkpoints", "metrics.jsonl", "best"}, resume, overwrite, distributed);
 
     // The vocabulary is checked against the model before any data is read or any training starts.
     const auto model = electra::read_model_dir(model_dir);
@@ -73,8 +75,9 @@ int main(int argc, char** argv) {
     const auto task = electra::make_task(config, tokenizer, data_dir, predict_file);
 
     electra::tools::install_stop_handlers();
-    electra::Finetuner finetuner(config, model, *task, tokenizer, output, distributed);
-    const auto result = finetuner.run(&electra::tools::stop_requested, resume);
+    electra::Finetuner finetuner(config, model, *task, tokenizer, distributed);
+    run_folder.replace_earlier_run();  // the inputs are good: only now is an earlier run replaced
+    const auto result = finetuner.run(resume, &electra::tools::stop_requested);
     if (!distributed->is_main()) return result.interrupted ? 130 : 0;
     if (!result.best.values.empty()) {
       std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";

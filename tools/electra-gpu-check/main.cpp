@@ -10,7 +10,7 @@
 
 #include "../common/tool_main.h"
 #include "electra/electra.h"
-#include "electra/util/device.h"
+#include "util/device.h"
 
 namespace {
 
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   auto* a = app.add_subcommand("all-reduce", "a sum through a process group of this one process");
   a->add_option("--device", device, "cuda or cuda:N (NCCL); cpu (Gloo)")->capture_default_str();
   a->add_option("--port", port, "TCP port of the one-process rendezvous")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  ELECTRA_PARSE(app, argc, argv);
   return electra::tools::guarded_main("electra-gpu-check", [&] {
     return p->parsed() ? parity(dirs, device, tolerance) : all_reduce(device, port);
   });

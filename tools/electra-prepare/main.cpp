@@ -9,7 +9,7 @@
 #include <string>
 
 #include "../common/tool_main.h"
-#include "electra/data/prepare.h"
+#include "data/prepare.h"
 
 namespace {
 
@@ -57,9 +57,9 @@ int main(int argc, char** argv) {
   app.add_option("--eval-fraction", o.eval_fraction, "Share of documents held out for evaluation")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--seed", o.seed, "Random seed");
-  app.add_option("--threads", o.threads, "Packing threads (0: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", o.threads, "Packing threads (0: one per core)")->check(electra::tools::non_negative_number());
   app.add_option("--examples-per-shard", o.examples_per_shard, "Examples per shard file")
-      ->check(CLI::PositiveNumber);
+      ->check(electra::tools::positive_number());
   app.add_flag("--cased", cased, "Keep case and accents (cased vocabulary)");
   app.add_flag("--overwrite", o.overwrite, "Replace a dataset already in the output folder");
   app.add_flag("--quiet", quiet, "No progress and no summary");

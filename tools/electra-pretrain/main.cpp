@@ -39,8 +39,9 @@ int main(int argc, char** argv) {
   app.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
   app.add_option("--data", data, "Shortcut for --set train.data=DIR");
   app.add_option("--output", output, "Shortcut for --set train.output=DIR");
-  app.add_option("--steps", steps, "Shortcut for --set train.steps=N");
-  app.add_option("--max-minutes", max_minutes, "Stop after this much training time (checkpoint, export)");
+  app.add_option("--steps", steps, "Shortcut for --set train.steps=N")->check(electra::tools::positive_number());
+  app.add_option("--max-minutes", max_minutes, "Stop after this much training time (checkpoint, export; 0: no limit)")
+      ->check(electra::tools::non_negative_number());
   app.add_option("--precision", precision, "fp32, bf16 (autocast) or fp16 (autocast + loss scaling, CUDA)")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   app.add_option("--device", device, "auto (CUDA when available), cpu, cuda or cuda:N");
@@ -50,27 +51,28 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "Replace a run already in the output folder (otherwise refused)");
   double rendezvous_seconds = 120;
   electra::tools::add_distributed_options(app, &rendezvous_seconds);
-  CLI11_PARSE(app, argc, argv);
+  ELECTRA_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-pretrain", [&] {
-    if (!data.empty()) overrides.push_back("train.data=\"" + data + "\"");
-    if (!output.empty()) overrides.push_back("train.output=\"" + output + "\"");
+    if (!data.empty()) overrides.push_back(electra::tools::string_override("train.data", data));
+    if (!output.empty()) overrides.push_back(electra::tools::string_override("train.output", output));
     if (steps > 0) overrides.push_back("train.steps=" + std::to_string(steps));
     if (max_minutes >= 0) overrides.push_back("train.max_minutes=" + std::to_string(max_minutes));
     if (!precision.empty()) overrides.push_back("train.precision=" + precision);
     if (threads >= 0) overrides.push_back("train.threads=" + std::to_string(threads));
-    if (!device.empty()) overrides.push_back("train.device=\"" + device + "\"");
+    if (!device.empty()) overrides.push_back(electra::tools::string_override("train.device", device));
     auto config = electra::PretrainConfig::load(config_path, overrides);
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds, config.train.device);
-    electra::tools::guard_output(config.train.output, {"checkpoints", "metrics.jsonl", "discriminator", "generator"},
-                                 resume, overwrite, distributed);
+    electra::tools::RunFolder run_folder(config.train.output, {"checkpoints", "metrics.jsonl", "discriminator", "generator"},
+                                         resume, overwrite, distributed);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
     const auto eval = electra::PretrainingDataset::open(config.train.data, "eval");
     const auto encoder = electra::open_text_encoder(train.vocab_path(), train.lowercase());
+    train.require_vocabulary(*encoder);
     electra::DatasetSource train_source(train), eval_source(eval);
     electra::PretrainData inputs;
     inputs.train = &train_source;
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
 
     electra::tools::install_stop_handlers();
     electra::Pretrainer trainer(config, inputs);
+    run_folder.replace_earlier_run();  // the inputs are good: only now is an earlier run replaced
     const auto result = trainer.run(resume, &electra::tools::stop_requested);
     if (!distributed->is_main()) return result.interrupted ? 130 : 0;
     std::cout << "steps: " << result.steps << "\n";

@@ -9,9 +9,9 @@
 #include <filesystem>
 
 #include "../common/tool_main.h"
-#include "electra/data/corpus_files.h"
-#include "electra/tokenization/sentencepiece.h"
-#include "electra/tokenization/wordpiece_trainer.h"
+#include "data/corpus_files.h"
+#include "tokenization/sentencepiece.h"
+#include "tokenization/wordpiece_trainer.h"
 
 namespace {
 
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", args.quiet, "No progress output");
   app.add_flag("--verbose", args.verbose, "unigram/bpe: SentencePiece's own training log");
   app.add_flag("--overwrite", args.overwrite, "Replace an existing output (otherwise refused)");
-  CLI11_PARSE(app, argc, argv);
+  ELECTRA_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-vocab", [&] {
     if (args.type != "wordpiece" && (app.count("--min-frequency") || app.count("--limit-alphabet"))) {

@@ -4,13 +4,22 @@
 // one at a time; nothing is copied up front.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "electra/data/example_builder.h"
-#include "electra/data/shard.h"
-
 namespace electra {
+
+// One example: ids with [CLS]/[SEP]; token types are 0 for positions < len_a, 1 after.
+struct PretrainingExample {
+  std::vector<std::int32_t> ids;
+  std::int32_t len_a = 0;  // [CLS] + segment A + [SEP]; == ids.size() for one segment
+  bool single_segment() const { return static_cast<std::size_t>(len_a) == ids.size(); }
+  std::vector<std::int32_t> token_type_ids() const;
+};
+
+class ShardReader;  // the shard format (data/shard.h) is private to the library
+class TextEncoder;
 
 class PretrainingDataset {
  public:
@@ -33,6 +42,9 @@ class PretrainingDataset {
   std::int32_t vocab_size() const { return vocab_size_; }
   std::uint64_t vocab_fingerprint() const { return vocab_fingerprint_; }
   const std::string& vocab_path() const { return vocab_path_; }  // as recorded when prepared
+  // Throws electra::Error naming the vocabulary unless `encoder` is the one the data was
+  // prepared with (same fingerprint): other ids would train and export silently wrong.
+  void require_vocabulary(const TextEncoder& encoder) const;
   bool lowercase() const { return lowercase_; }
   std::int32_t max_seq_len() const { return max_seq_len_; }
   std::int32_t pad_id() const { return pad_id_; }
@@ -40,7 +52,7 @@ class PretrainingDataset {
   std::int32_t sep_id() const { return sep_id_; }
   std::int32_t mask_id() const { return mask_id_; }
   std::int32_t unk_id() const { return unk_id_; }
-  std::size_t shards() const { return shards_.size(); }
+  std::size_t shards() const;
   std::uint64_t tokens() const { return tokens_; }
   std::uint64_t documents() const { return documents_; }
 
@@ -53,7 +65,7 @@ class PretrainingDataset {
   std::int32_t pad_id_ = 0, cls_id_ = 0, sep_id_ = 0, mask_id_ = 0, unk_id_ = 0;
   std::uint64_t vocab_fingerprint_ = 0, tokens_ = 0, documents_ = 0;
   bool lowercase_ = true;
-  std::vector<ShardReader> shards_;
+  std::shared_ptr<std::vector<ShardReader>> shards_;  // memory-mapped, read-only: copies share them
   std::vector<std::size_t> starts_;  // global index of each shard's first example
   std::size_t total_ = 0;
 };

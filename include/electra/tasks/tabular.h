@@ -37,6 +37,7 @@ struct TableOptions {
 
 // TableFormat from "tsv" | "csv" | "jsonl"; throws electra::Error naming the value otherwise.
 TableFormat parse_table_format(const std::string& name);
+std::string to_string(TableFormat format);
 
 // Reads every row. A UTF-8 BOM is skipped, "\r\n" is accepted, empty lines are skipped.
 // Errors (electra::Error, "<path>:<line>: ...") for a missing file, a missing column

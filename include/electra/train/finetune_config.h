@@ -53,6 +53,7 @@ struct FinetuneOptimizer {
 };
 
 struct FinetuneTrain {
+  std::string output;  // run folder: metrics.jsonl, checkpoints, best/ (electra-finetune --output)
   double epochs = 3;
   int64_t batch_size = 32;
   int64_t eval_batch_size = 64;

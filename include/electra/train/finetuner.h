@@ -7,13 +7,11 @@
 #include <string>
 #include <vector>
 
-#include <torch/optim/adamw.h>
-
 #include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/models/task_models.h"
 #include "electra/tokenization/wordpiece.h"
-#include "electra/train/loss_scaler.h"
+#include "electra/train/checkpoint.h"
 #include "electra/train/finetune_config.h"
 #include "electra/train/finetune_task.h"
 #include "electra/train/schedule.h"
@@ -28,59 +26,71 @@ struct FinetuneResult {
   std::string best_dir;     // <output>/best: the kept model, loadable by transformers
 };
 
-class Distributed;
+struct FinetuneMetrics {  // of one step
+  double loss = 0;           // this rank's mean loss over its rows (0 when it had none)
+  double learning_rate = 0;  // before the group multipliers
+  int64_t examples = 0;      // this rank's rows
+};
+
+class TrainerCore;
 
 class Finetuner {
  public:
   // Loads `model` (read_model_dir; its model.safetensors) into a task model. A discriminator or
   // generator directory gets a fresh head; a directory fine-tuned for the same head and label
   // count keeps its head. train.random_init keeps the architecture but not the weights.
-  // With `distributed` (world size > 1), each rank trains on its share of every global batch
-  // and gradients are averaged; rank 0 evaluates and writes.
+  // With a `distributed` group of several ranks, each rank trains on its share of every global
+  // batch and gradients are averaged; rank 0 evaluates and writes under train.output.
   Finetuner(FinetuneConfig config, const ModelDirectory& model, const FinetuneTask& task,
-            const WordPieceTokenizer& tokenizer, std::string output_dir,
-            std::shared_ptr<Distributed> distributed = nullptr);  // null: Distributed::single_process()
+            const WordPieceTokenizer& tokenizer, std::shared_ptr<Distributed> distributed = nullptr);
+  ~Finetuner();
 
   // Trains, evaluating on dev after every epoch; writes metrics.jsonl, the best model and its
-  // dev predictions under the output folder. Stops early when *stop becomes true. A checkpoint
+  // dev predictions under train.output. Stops early when *stop becomes true. A checkpoint
   // (<output>/checkpoints/step-N) is written after every epoch and when stopped; `resume`
   // continues from it exactly (one process: the same losses and weights as an uninterrupted run).
   // A run that completes removes its checkpoints.
-  FinetuneResult run(const std::atomic<bool>* stop = nullptr, bool resume = false);
+  FinetuneResult run(bool resume = false, const std::atomic<bool>* stop = nullptr);
+
+  // One optimizer update on the next global batch of this epoch's shuffled order.
+  FinetuneMetrics train_step();
   // Head logits of every feature of a split (see FinetuneTask::score), in eval mode.
   std::vector<torch::Tensor> predict(Split split);
-  // Writes predictions for the `predict` split with the current weights into <output>.
+  // Writes predictions for the `predict` split with the current weights into train.output.
   void write_predictions();
 
   TaskModel& model() { return model_; }
-  const std::vector<double>& lr_multipliers() const { return lr_multipliers_; }
+  const std::vector<double>& lr_multipliers() const;  // one per AdamW parameter group
+  const TrainingProgress& progress() const;
+  int64_t total_steps() const { return schedule_.total_steps; }
 
  private:
-  // What a checkpoint holds beyond weights, optimizer and RNGs.
-  struct RunState {
-    int64_t epoch = 0;   // data passes started
-    int64_t cursor = 0;  // rows of this pass's order already trained on
-    bool have_best = false;
+  // The dev results so far: what a checkpoint holds beyond the core's state.
+  struct Best {
+    bool have = false;
+    TaskScores scores;
+    double epoch = 0;
     int evaluations_without_gain = 0;
   };
+  void load_pretrained(const ModelDirectory& model, bool answerable);
+  void evaluate(double epoch);
   void save_best(const TaskScores& scores, double epoch);
-  void save_checkpoint(const FinetuneResult& result, const RunState& state);
-  void restore_checkpoint(FinetuneResult& result, RunState& state);
+  std::string save_checkpoint();
+  void restore(const std::string& dir);
+  double epochs_done() const;
 
   FinetuneConfig config_;
   const FinetuneTask& task_;
   const WordPieceTokenizer& tokenizer_;
-  std::string output_;
   ElectraConfig model_config_;
+  std::unique_ptr<TrainerCore> core_;  // device, AdamW, step, checkpoints (train/trainer_core.h)
   TaskModel model_{nullptr};
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
-  std::vector<double> lr_multipliers_;  // one per parameter group
-  std::vector<torch::Tensor> parameters_;
-  std::shared_ptr<Distributed> distributed_;
-  torch::Device device_{torch::kCPU};
-  LossScaler scaler_{false};
-  std::unique_ptr<GradientReducer> reducer_;  // data parallel: all-reduce overlapped with backward
-  bool is_main() const;
+  LinearSchedule schedule_;
+  int64_t steps_per_epoch_ = 0;
+  torch::Tensor order_;         // this epoch's shuffled training rows (the same on every rank)
+  int64_t orders_drawn_ = 0;    // epochs whose order came from the seeded generator
+  torch::Generator order_rng_;
+  Best best_;
 };
 
 }  // namespace electra

@@ -6,13 +6,10 @@
 #include <memory>
 #include <string>
 
-#include <torch/optim/adamw.h>
-
 #include "electra/dist/distributed.h"
 #include "electra/models/pretraining_model.h"
 #include "electra/train/batching.h"
 #include "electra/train/checkpoint.h"
-#include "electra/train/loss_scaler.h"
 #include "electra/train/pretrain_config.h"
 #include "electra/train/schedule.h"
 
@@ -26,7 +23,7 @@ struct PretrainMetrics {
   int64_t tokens = 0;  // real tokens in the batch(es)
 };
 
-class Distributed;
+class TrainerCore;
 
 struct PretrainData {
   const ExampleSource* train = nullptr;
@@ -53,10 +50,12 @@ class Pretrainer {
  public:
   // `config.model.discriminator.vocab_size` is replaced by data.vocab_size.
   Pretrainer(PretrainConfig config, PretrainData data);
+  ~Pretrainer();
 
-  // Continues from the newest checkpoint under <output>/checkpoints when `resume`.
-  // Stops early (with a checkpoint) when *stop becomes true or the time budget runs out.
-  PretrainResult run(bool resume, const std::atomic<bool>* stop = nullptr);
+  // Trains to train.steps (or train.max_minutes), writing metrics.jsonl, checkpoints and, at the
+  // end, the exported models under train.output. Continues from the newest checkpoint there when
+  // `resume`. Stops early (with a checkpoint) when *stop becomes true or the time budget runs out.
+  PretrainResult run(bool resume = false, const std::atomic<bool>* stop = nullptr);
 
   PretrainMetrics train_step();  // one optimizer update (all accumulation micro-batches)
   PretrainMetrics evaluate();    // fixed batches and masking: comparable across the run
@@ -65,25 +64,19 @@ class Pretrainer {
   void export_models(PretrainResult& result);
 
   ElectraPretrainingModel& model() { return model_; }
-  const TrainingProgress& progress() const { return progress_; }
+  const TrainingProgress& progress() const;
   const PretrainConfig& config() const { return config_; }
-  const torch::Device& device() const { return device_; }
+  const torch::Device& device() const;
 
  private:
   void initialise_from_pretrained();
-  bool is_main() const;
 
   PretrainConfig config_;
   PretrainData data_;
+  std::unique_ptr<TrainerCore> core_;  // device, AdamW, step, checkpoints (train/trainer_core.h)
   ElectraPretrainingModel model_{nullptr};
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
   LinearSchedule schedule_;
-  std::vector<torch::Tensor> parameters_;
   std::unique_ptr<BatchCursor> cursor_;
-  TrainingProgress progress_;
-  torch::Device device_{torch::kCPU};
-  LossScaler scaler_{false};
-  std::unique_ptr<GradientReducer> reducer_;  // data parallel: all-reduce overlapped with backward
 };
 
 }  // namespace electra

@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "electra/data/corpus_files.h"
+#include "data/corpus_files.h"
 #include "electra/tokenization/vocab.h"
 
 namespace electra {

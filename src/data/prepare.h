@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "electra/data/corpus.h"
+#include "data/corpus.h"
 
 namespace electra {
 

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "electra/data/corpus_files.h"
+#include "data/corpus_files.h"
 #include "electra/tokenization/text_encoder.h"
 
 namespace electra {

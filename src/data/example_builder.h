@@ -36,6 +36,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "electra/data/pretraining_dataset.h"  // PretrainingExample
+
 namespace electra {
 
 struct ExampleBuilderOptions {
@@ -44,13 +46,6 @@ struct ExampleBuilderOptions {
   double single_segment_prob = 0.1;  // share of examples drawn as one segment
 };
 
-// One example: ids with [CLS]/[SEP]; token types are 0 for positions < len_a, 1 after.
-struct PretrainingExample {
-  std::vector<std::int32_t> ids;
-  std::int32_t len_a = 0;  // [CLS] + segment A + [SEP]; == ids.size() for one segment
-  bool single_segment() const { return static_cast<std::size_t>(len_a) == ids.size(); }
-  std::vector<std::int32_t> token_type_ids() const;
-};
 
 struct BuildStats {
   std::uint64_t documents = 0;

@@ -27,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
-#include "electra/data/corpus_files.h"
-#include "electra/data/sentence_splitter.h"
+#include "data/corpus_files.h"
+#include "data/sentence_splitter.h"
 
 namespace electra {
 

@@ -35,7 +35,9 @@
 #include <string_view>
 #include <vector>
 
-#include "electra/data/example_builder.h"
+#include "data/example_builder.h"
+
+#include "util/files.h"
 
 namespace electra {
 
@@ -83,7 +85,8 @@ class ShardWriter {
 
  private:
   void write(const void* bytes, std::size_t size);
-  std::string path_, tmp_path_;
+  std::string path_;
+  TemporaryPath tmp_;  // written there, renamed into place by close()
   ShardInfo info_;
   std::FILE* file_ = nullptr;
   std::vector<std::uint64_t> offsets_{0};

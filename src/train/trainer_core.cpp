@@ -1,0 +1,152 @@
+#include "train/trainer_core.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "util/device.h"
+#include "electra/util/error.h"
+#include "util/files.h"
+#include "train/weight_decay.h"
+
+namespace fs = std::filesystem;
+
+namespace electra {
+
+TrainerCore::TrainerCore(CoreSettings settings, std::shared_ptr<Distributed> group)
+    : settings_(std::move(settings)), group_(group ? std::move(group) : Distributed::single_process()) {
+  device_ = resolve_device(settings_.device, group_->local_rank());
+  if (settings_.precision == Precision::fp16 && !device_.is_cuda()) {
+    throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
+  }
+  scaler_ = LossScaler(settings_.precision == Precision::fp16);
+  torch::manual_seed(settings_.seed);
+  progress_.world_size = group_->world_size();
+}
+
+void TrainerCore::attach(torch::nn::Module& model, const std::function<double(const std::string&)>& lr_multiplier) {
+  model_ = &model;
+  model.to(device_);  // before AdamW sees the parameters
+  const auto& s = settings_;
+  // Decayed groups first, then by multiplier (std::map order): the same groups on every run.
+  std::map<std::pair<double, bool>, std::vector<torch::Tensor>> groups;
+  for (const auto& p : model.named_parameters()) {
+    const double multiplier = lr_multiplier ? lr_multiplier(p.key()) : 1.0;
+    groups[{multiplier, !applies_weight_decay(p.key())}].push_back(p.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  for (auto& [key, params] : groups) {
+    auto options = std::make_unique<torch::optim::AdamWOptions>(s.learning_rate * key.first);
+    options->betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(key.second ? 0.0 : s.weight_decay);
+    param_groups.emplace_back(std::move(params), std::move(options));
+    multipliers_.push_back(key.first);
+  }
+  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
+                                                     torch::optim::AdamWOptions(s.learning_rate));
+  parameters_ = model.parameters();
+  group_->broadcast(model);  // every rank starts from rank 0's weights (and its new heads)
+  reducer_ = std::make_unique<GradientReducer>(group_, parameters_);
+}
+
+void TrainerCore::begin_step() { optimizer_->zero_grad(); }
+
+void TrainerCore::backward(const torch::Tensor& loss, bool last) {
+  reducer_->prepare(/*sync=*/last);
+  scaler_.scaled(loss).backward();
+}
+
+bool TrainerCore::finish_step(double lr) {
+  reducer_->finish();  // a rank without rows this step starts every bucket here, with zeros
+  const bool finite = scaler_.unscale(parameters_);
+  if (finite) {
+    // Also the gradient norm; infinity as the bound leaves the gradients as they are.
+    const double bound = settings_.max_grad_norm > 0 ? settings_.max_grad_norm : std::numeric_limits<double>::infinity();
+    const double norm = torch::nn::utils::clip_grad_norm_(parameters_, bound);
+    if (!std::isfinite(norm)) {
+      // fp16 overflows are caught by the scaler above and skip the step; anything else that is
+      // not finite would only spread through the weights into every later checkpoint.
+      throw Error("step " + std::to_string(progress_.step + 1) +
+                  ": the loss or its gradients are not finite (NaN or Inf); the weights were not updated and no "
+                  "checkpoint was written. Lower optimizer.learning_rate, check the model and the data, or continue "
+                  "from the last checkpoint with --resume");
+    }
+    auto& groups = optimizer_->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g) {
+      static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * multipliers_[g]);
+    }
+    optimizer_->step();
+  }
+  scaler_.update(finite);
+  progress_.loss_scale = loss_scale();
+  ++progress_.step;
+  return finite;
+}
+
+void TrainerCore::open_run(const std::string& config_json) {
+  if (settings_.output.empty()) throw Error("no output folder: set train.output");
+  fs::create_directories(settings_.output);
+  if (!is_main()) return;
+  write_file_atomic((fs::path(settings_.output) / settings_.config_file).string(), config_json);
+  metrics_.open((fs::path(settings_.output) / "metrics.jsonl").string(), std::ios::app);
+  if (!metrics_) throw file_error((fs::path(settings_.output) / "metrics.jsonl").string(), "cannot open for writing");
+}
+
+void TrainerCore::log_metrics(const nlohmann::json& record) {
+  if (metrics_.is_open()) metrics_ << record.dump() << "\n" << std::flush;
+}
+
+std::string TrainerCore::checkpoint_root() const { return (fs::path(settings_.output) / "checkpoints").string(); }
+
+std::string TrainerCore::save_checkpoint(const std::string& config_json, const std::string& extra_json, int keep) {
+  if (!is_main()) return "";
+  CheckpointContents contents{progress_, config_json, extra_json};
+  contents.progress.loss_scale = loss_scale();
+  contents.progress.world_size = group_->world_size();
+  return electra::save_checkpoint(checkpoint_root(), *model_, *optimizer_, contents, keep);
+}
+
+CheckpointContents TrainerCore::restore(const std::string& dir) {
+  auto contents = load_checkpoint(dir, *model_, *optimizer_);
+  progress_ = contents.progress;
+  progress_.world_size = group_->world_size();
+  scaler_.set_scale(progress_.loss_scale);
+  return contents;
+}
+
+std::string TrainerCore::resume(const std::string& none, const std::function<void(const std::string&)>& restore) {
+  const auto checkpoints = list_checkpoints(checkpoint_root());
+  if (checkpoints.empty()) throw file_error(settings_.output, none);
+  const auto& latest = checkpoints.back();
+  try {
+    restore(latest);
+  } catch (const Error& e) {
+    if (checkpoints.size() < 2) throw;
+    // Reported, not skipped: resuming silently from an older checkpoint would drop steps and
+    // let pruning delete the damaged one.
+    throw Error(std::string(e.what()) + "; the checkpoint before it, " + checkpoints[checkpoints.size() - 2] +
+                ", may be intact: move " + latest + " out of checkpoints/ and run --resume again");
+  }
+  return latest;
+}
+
+void TrainerCore::remove_checkpoints() {
+  if (!is_main()) return;
+  std::error_code ec;
+  fs::remove_all(checkpoint_root(), ec);
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(std::max(0.0, seconds));
+  char out[32];
+  std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return out;
+}
+
+}  // namespace electra

@@ -1,0 +1,135 @@
+#pragma once
+// Internal: what pre-training and fine-tuning share around their own batches, losses and
+// evaluations. The core owns the device and precision, the AdamW parameter groups, the loss
+// scaler, the gradient reducer, the update that ends a step, the ranks' agreement on when to
+// stop, metrics.jsonl, and the checkpoints (a trainer adds its own state as JSON). A trainer's
+// step is then, whatever it trains:
+//
+//   core.begin_step();
+//   for each micro-batch:
+//     { auto autocast = core.autocast(); loss = <forward>; }
+//     core.backward(loss, /*last=*/micro == last);
+//   core.finish_step(lr);
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <torch/optim/adamw.h>
+#include <torch/types.h>
+
+#include "electra/dist/distributed.h"
+#include "electra/train/checkpoint.h"
+#include "train/loss_scaler.h"
+#include "electra/train/precision.h"
+#include "train/autocast_scope.h"
+
+namespace electra {
+
+struct CoreSettings {
+  std::string device = "auto";  // train.device: auto | cpu | cuda | cuda:N (cuda means cuda:local_rank)
+  Precision precision = Precision::fp32;
+  uint64_t seed = 42;
+  std::string output;       // the run folder
+  std::string config_file;  // the resolved config's name in it
+  // AdamW
+  double learning_rate = 1e-4, weight_decay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-6;
+  double max_grad_norm = 1.0;  // <= 0: no clipping
+};
+
+// From a config's train and optimizer sections (both configs name these fields alike).
+template <typename Train, typename Optimizer>
+CoreSettings core_settings(const Train& t, const Optimizer& o, std::string config_file) {
+  CoreSettings s;
+  s.device = t.device;
+  s.precision = t.precision;
+  s.seed = t.seed;
+  s.output = t.output;
+  s.config_file = std::move(config_file);
+  s.learning_rate = o.learning_rate;
+  s.weight_decay = o.weight_decay;
+  s.beta1 = o.beta1;
+  s.beta2 = o.beta2;
+  s.eps = o.eps;
+  s.max_grad_norm = o.max_grad_norm;
+  return s;
+}
+
+class TrainerCore {
+ public:
+  // Picks this rank's device (fp16 is refused off the GPU) and seeds the global RNG, so that a
+  // model built after this starts from the same weights on every run with this seed.
+  TrainerCore(CoreSettings settings, std::shared_ptr<Distributed> group);
+
+  // Moves `model` to the device, gives every rank rank 0's weights and builds AdamW with one
+  // parameter group per (learning-rate multiplier, decayed or not). `lr_multiplier(name)`: the
+  // group's share of the learning rate (default 1).
+  void attach(torch::nn::Module& model, const std::function<double(const std::string&)>& lr_multiplier = {});
+
+  // --- the step ---
+  void begin_step();  // zeroes the gradients
+  AutocastScope autocast() const { return AutocastScope(settings_.precision, device_); }
+  // Backward through the (fp16: scaled) loss; the `last` micro-batch of a step starts the
+  // gradient all-reduce while backward is still running.
+  void backward(const torch::Tensor& loss, bool last);
+  // The ranks' mean gradient, unscaled (fp16: an overflowed step is skipped and the scale
+  // lowered), clipped, then one AdamW step at `lr` x each group's multiplier. Counts the step
+  // in progress(). Returns whether the weights changed.
+  bool finish_step(double lr);
+
+  // Element-wise sums over the ranks, for what every rank must decide alike (stopping, a fitted
+  // schedule), or the others would wait for collectives forever.
+  std::vector<double> agree(const std::vector<double>& values) { return group_->sum(values); }
+  bool agree_to_stop(bool here) { return agree({here ? 1.0 : 0.0})[0] > 0; }
+
+  // --- the run folder ---
+  // Creates it; rank 0 writes the resolved config and appends to metrics.jsonl.
+  void open_run(const std::string& config_json);
+  void log_metrics(const nlohmann::json& record);  // one line of metrics.jsonl (rank 0)
+
+  // Writes <output>/checkpoints/step-N with the weights, AdamW, the RNGs, progress() and
+  // `extra_json`; keeps the newest `keep`. Rank 0 only; returns its folder ("" elsewhere).
+  std::string save_checkpoint(const std::string& config_json, const std::string& extra_json, int keep);
+  // Restores a checkpoint into the model, AdamW, the RNGs, progress() and the loss scale;
+  // returns what it holds (progress.world_size: the ranks that wrote it).
+  CheckpointContents restore(const std::string& dir);
+  // The newest checkpoint under <output>/checkpoints, handed to `restore` (the trainer's, which
+  // checks its config). Throws `none` when there is none; when the newest is damaged, the error
+  // names the one before it, which may be intact.
+  std::string resume(const std::string& none, const std::function<void(const std::string&)>& restore);
+  void remove_checkpoints();  // rank 0: a completed run leaves none
+
+  const torch::Device& device() const { return device_; }
+  Precision precision() const { return settings_.precision; }
+  Distributed& group() { return *group_; }
+  const std::shared_ptr<Distributed>& group_ptr() const { return group_; }
+  bool is_main() const { return group_->is_main(); }
+  TrainingProgress& progress() { return progress_; }
+  const TrainingProgress& progress() const { return progress_; }
+  double loss_scale() const { return scaler_.enabled() ? scaler_.scale() : 0.0; }
+  const std::vector<double>& lr_multipliers() const { return multipliers_; }  // one per group
+  const std::string& output() const { return settings_.output; }
+
+ private:
+  std::string checkpoint_root() const;
+
+  CoreSettings settings_;
+  std::shared_ptr<Distributed> group_;
+  torch::Device device_{torch::kCPU};
+  LossScaler scaler_{false};
+  torch::nn::Module* model_ = nullptr;
+  std::vector<torch::Tensor> parameters_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<double> multipliers_;
+  std::unique_ptr<GradientReducer> reducer_;
+  TrainingProgress progress_;
+  std::ofstream metrics_;  // open on rank 0 only; a closed stream ignores output
+};
+
+std::string format_duration(double seconds);  // h:mm:ss, for progress lines
+
+}  // namespace electra
