@@ -22,3 +22,21 @@ function(electra_reuse_pch target)
   target_compile_options(${target} PRIVATE -fPIC)
   target_precompile_headers(${target} REUSE_FROM electra)
 endfunction()
+
+# AddressSanitizer and UndefinedBehaviorSanitizer on everything built here, in a build directory
+# of its own (scripts/sanitize.sh). With ELECTRA_FUZZ (clang), the code is also instrumented for
+# libFuzzer and the fuzz targets in fuzz/ are built.
+option(ELECTRA_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(ELECTRA_FUZZ "Build the libFuzzer targets (clang; implies ELECTRA_SANITIZE)" OFF)
+if(ELECTRA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "ELECTRA_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  set(ELECTRA_SANITIZE ON)
+endif()
+if(ELECTRA_SANITIZE)
+  # vptr checks would need RTTI from LibTorch, which is built without the sanitizers.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer $<$<BOOL:${ELECTRA_FUZZ}>:-fsanitize=fuzzer-no-link>)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr)
+endif()

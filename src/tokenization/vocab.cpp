@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "electra/util/error.h"
+#include "data/corpus_files.h"
 #include "util/files.h"
 
 namespace electra {
@@ -72,6 +73,10 @@ Vocab Vocab::from_file(const std::string& path) {
     if (line.empty()) {
       if (blank_line == 0) blank_line = line_number;
       continue;
+    }
+    std::string checked(line);
+    if (remove_invalid_utf8(checked) > 0) {
+      throw file_error(path, "line " + std::to_string(line_number) + " is not valid UTF-8: not a vocabulary file");
     }
     if (blank_line != 0) {
       throw file_error(path, "line " + std::to_string(blank_line) +

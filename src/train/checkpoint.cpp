@@ -38,7 +38,7 @@ std::vector<fs::path> complete_checkpoints(const std::string& root) {
   if (!fs::is_directory(root, ec)) return out;
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     const auto name = entry.path().filename().string();
-    if (entry.is_directory() && name.rfind("step-", 0) == 0 && name.find(".tmp") == std::string::npos &&
+    if (!entry.is_symlink() && entry.is_directory() && name.rfind("step-", 0) == 0 && name.find(".tmp") == std::string::npos &&
         fs::exists(entry.path() / "trainer_state.json")) {
       out.push_back(entry.path());
     }
@@ -92,6 +92,9 @@ void save_optimizer(torch::optim::Optimizer& optimizer, const std::string& path)
   buffer.close();
 }
 
+// What a checkpoint folder holds besides trainer_state.json (which lists their checksums).
+constexpr const char* kCheckpointFiles[] = {"model.safetensors", "optimizer.pt", "rng.safetensors"};
+
 torch::Device model_device(const torch::nn::Module& model) {
   const auto params = model.parameters();
   return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
@@ -130,6 +133,7 @@ std::string save_checkpoint(const std::string& root, const torch::nn::Module& mo
                   {"world_size", p.world_size},
                   {"config", json::parse(contents.config_json)},
                   {"extra", json::parse(contents.extra_json)}};
+    for (const auto* name : kCheckpointFiles) state["checksums"][name] = file_checksum((tmp_dir / name).string());
     write_file_atomic((tmp_dir / "trainer_state.json").string(), state.dump(2) + "\n");
   } catch (...) {
     fs::remove_all(tmp_dir, ec);  // the earlier checkpoints stay as they were
@@ -197,6 +201,18 @@ CheckpointContents load_checkpoint(const std::string& dir, torch::nn::Module& mo
     c.extra_json = state.value("extra", json::object()).dump();
   } catch (const json::exception& e) {
     throw file_error(state_path, std::string("corrupt trainer state: ") + e.what());
+  }
+  for (const auto* name : kCheckpointFiles) {
+    const auto path = (fs::path(dir) / name).string();
+    std::error_code ec;
+    if (fs::is_symlink(path, ec)) throw file_error(path, "is a symbolic link; a checkpoint holds its own files");
+    require_regular_file(path, 1ull << 40);
+    // Checkpoints written before checksums were recorded have none to compare.
+    const auto recorded = state.contains("checksums") ? state["checksums"].value(name, std::string()) : std::string();
+    if (!recorded.empty() && file_checksum(path) != recorded) {
+      throw file_error(path, "does not match the checksum recorded in trainer_state.json: the file was damaged or "
+                             "changed after the checkpoint was written");
+    }
   }
   SafetensorsFile weights((fs::path(dir) / "model.safetensors").string());
   load_state_dict(model, weights);

@@ -27,9 +27,20 @@ namespace {
 
 using json = nlohmann::json;
 
+// A task file named in the config, inside --data: a config cannot make the tool read (and
+// quote in an error) a file elsewhere, through an absolute path or "..".
 std::string in_dir(const std::string& dir, const std::string& file) {
-  if (file.empty() || dir.empty() || fs::path(file).is_absolute()) return file;
-  return (fs::path(dir) / file).string();
+  if (file.empty() || dir.empty()) return file;
+  const auto path = fs::path(dir) / file;  // `file` itself when absolute
+  // Compared as written (links inside the folder are the user's own choice).
+  const auto inside = fs::absolute(dir).lexically_normal(), resolved = fs::absolute(path).lexically_normal();
+  auto end = inside.end();
+  if (!inside.empty() && inside.filename().empty()) --end;  // a trailing separator
+  if (std::mismatch(inside.begin(), end, resolved.begin(), resolved.end()).first != end) {
+    throw Error("task file \"" + file + "\" is outside the --data folder " + dir +
+                ": name a file inside it (task.train_file, task.dev_file)");
+  }
+  return path.string();
 }
 
 template <typename T>

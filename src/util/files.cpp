@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "electra/util/error.h"
 
@@ -36,6 +37,31 @@ std::string read_text_file(const std::string& path, unsigned long long max_bytes
   buffer << in.rdbuf();
   if (in.bad()) throw file_error(path, "read error");
   return buffer.str();
+}
+
+std::string file_checksum(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
+  // FNV-1a over 8-byte words (then the tail byte by byte): the classic constants, 8x fewer steps.
+  uint64_t h = 0xcbf29ce484222325ULL;
+  constexpr uint64_t kPrime = 0x100000001b3ULL;
+  std::vector<unsigned char> buffer(1 << 20);
+  size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), file)) > 0) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, buffer.data() + i, 8);
+      h = (h ^ word) * kPrime;
+    }
+    for (; i < n; ++i) h = (h ^ buffer[i]) * kPrime;
+  }
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) throw file_error(path, "read error");
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 TemporaryPath::TemporaryPath(std::string path, bool keep_extension) : path_(std::move(path)) {

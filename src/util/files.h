@@ -18,6 +18,10 @@ std::string read_text_file(const std::string& path, unsigned long long max_bytes
 // never leaves a half-written file behind and an existing file is replaced only on success.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+// A 64-bit checksum of the file's bytes as 16 hex digits (for checkpoints: a flipped byte is
+// found before it is trained on). Throws electra::Error naming the path when it cannot be read.
+std::string file_checksum(const std::string& path);
+
 // A temporary name beside `path` (same folder: the rename is atomic) for a file that something
 // else writes (a FILE*, SentencePiece). commit() renames it into place; until then `path` is
 // untouched, and the temporary file is removed when this goes out of scope. With

@@ -11,6 +11,7 @@ usage: test_distributed_cli.py BIN_DIR TOY_VOCAB CONFIG
 """
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,45 @@ def finetune(bin_dir, work):
         moved = max(float((a[k].double() - state[k].double()).abs().max()) for k in state if k in a)
         check(worst <= 1e-5 and moved > 1e-4,
               f"fine-tuning: 2 ranks == 1 process (max |diff| {worst:.2e}; weights moved {moved:.2e})")
+
+
+def rank_pids(launcher):
+    try:
+        return [int(p) for p in open(f"/proc/{launcher}/task/{launcher}/children").read().split()]
+    except OSError:
+        return []
+
+
+def alive(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def orphans(common, work):
+    """SIGTERM to the launcher stops its ranks (a checkpoint each); SIGKILL to it ends them too."""
+    long_run = [a if a != "4" else "100000" for a in common]  # --steps 4 -> a run that would not end
+    for sig, name in [(signal.SIGTERM, "SIGTERM"), (signal.SIGKILL, "SIGKILL")]:
+        out = os.path.join(work, "orphans-" + name)
+        env = dict(os.environ, MASTER_PORT=str(27000 + os.getpid() % 20000 + sig))
+        p = subprocess.Popen(long_run + ["--output", out, "--nproc-per-node", "2"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=env)
+        metrics = os.path.join(out, "metrics.jsonl")
+        deadline = time.time() + 120
+        while time.time() < deadline and not (os.path.exists(metrics) and os.path.getsize(metrics) > 0):
+            time.sleep(0.2)
+        ranks = rank_pids(p.pid)
+        p.send_signal(sig)
+        p.wait(timeout=120)
+        deadline = time.time() + 60
+        while time.time() < deadline and any(alive(r) for r in ranks):
+            time.sleep(0.2)
+        check(len(ranks) == 2 and not any(alive(r) for r in ranks),
+              f"{name} to the launcher: its {len(ranks)} ranks end with it")
+        if sig == signal.SIGTERM:
+            check(p.returncode == 130 and os.path.isdir(os.path.join(out, "checkpoints")),
+                  f"... after a checkpoint (exit {p.returncode})")
 
 
 def main():
@@ -146,6 +186,7 @@ def main():
           f"2 local ranks default to {expected} intra-op thread(s) each ({r.stderr[-300:]})")
 
     finetune(bin_dir, work)
+    orphans(common, work)
 
     # Rank 1 of 2 with no rank 0 anywhere: a clear error, not a hang.
     env = dict(os.environ, RANK="1", WORLD_SIZE="2", LOCAL_RANK="1", MASTER_ADDR="127.0.0.1",

@@ -110,6 +110,11 @@ def hostile_model_dirs(bin_dir, model, work):
     nan = os.path.join(work, "nan-model")
     make_model(nan, nan=True)
     one_error(detect(nan), "NaN or Inf", "a NaN in a LayerNorm weight")
+    latin1 = with_config(model, os.path.join(work, "latin1"))
+    lines = open(os.path.join(latin1, "vocab.txt"), "rb").read().splitlines()
+    lines[-1] = b"caf\xe9"  # the same size, one token in Latin-1
+    open(os.path.join(latin1, "vocab.txt"), "wb").write(b"\n".join(lines) + b"\n")
+    one_error(detect(latin1), "not valid UTF-8", "a vocab.txt line that is not UTF-8")
 
 
 def classification_files(folder, rows=40):
@@ -173,6 +178,10 @@ def finetune_faults(bin_dir, config_dir, model, work):
                "--output", os.path.join(work, "e5"), "--epochs", "0", "--set", "task.dev_file=dev.json"],
               "nested deeper", "a SQuAD file nested 100,000 deep")
 
+    open(os.path.join(work, "outside.csv"), "w").write("text,label\nsecret line,yes\n")
+    r = one_error(base + ["--output", os.path.join(work, "e7"), "--set", "task.train_file=../outside.csv"],
+                  "outside the --data folder", "a task file outside --data")
+    check("secret" not in r.stderr, "... is neither read nor quoted")
     nan = os.path.join(work, "nan-model")
     one_error(base[:4] + [nan] + base[5:] + ["--output", os.path.join(work, "e6")], "NaN or Inf",
               "fine-tuning a model with a NaN weight")
@@ -222,6 +231,26 @@ def pretrain_faults(bin_dir, vocab, config, work):
               "manifest.json", "--overwrite with a damaged --data")
     check(open(os.path.join(run_dir, "discriminator", "model.safetensors"), "rb").read() == kept and
           os.path.isdir(os.path.join(run_dir, "checkpoints")), "... leaves the earlier run as it was")
+
+    # A damaged checkpoint file is found by its checksum; a planted link is not resumed from; a
+    # stray temporary checkpoint is removed by the next save.
+    flipped = os.path.join(work, "flipped")
+    shutil.copytree(run_dir, flipped)
+    newest = sorted(os.listdir(os.path.join(flipped, "checkpoints")))[-1]
+    weights = os.path.join(flipped, "checkpoints", newest, "model.safetensors")
+    raw = bytearray(open(weights, "rb").read())
+    raw[-5] ^= 0x10
+    open(weights, "wb").write(bytes(raw))
+    one_error(base + ["--output", flipped, "--resume", "--steps", "9"], "checksum", "a flipped byte in a checkpoint")
+    planted = os.path.join(work, "planted")
+    shutil.copytree(run_dir, planted)
+    os.symlink(os.path.join(flipped, "checkpoints", newest), os.path.join(planted, "checkpoints", "step-000000099"))
+    os.makedirs(os.path.join(planted, "checkpoints", "step-000000007.tmp"))
+    r = run(base + ["--output", planted, "--resume", "--steps", "9", "--set", "train.save_every=3"])
+    check(r.returncode == 0 and f"resumed from {os.path.join(planted, 'checkpoints', newest)}" in r.stderr,
+          f"a symlink planted among the checkpoints is not resumed from: {r.stderr[-300:]}")
+    check(not os.path.exists(os.path.join(planted, "checkpoints", "step-000000007.tmp")),
+          "a stray temporary checkpoint is removed")
 
     with open(my_vocab, "a") as f:
         f.write("zzzextra\n")

@@ -4,13 +4,16 @@
 // and OMP_NUM_THREADS = cores / N unless already set), waits for them, and stops the others as
 // soon as one fails, so a dead rank never leaves the rest hanging.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,12 +29,24 @@
 
 namespace electra::tools {
 
+// The ranks of this launcher, for its signal handler (which may only read plain memory).
+inline pid_t launched_ranks[1024];
+inline volatile sig_atomic_t launched_count = 0;
+extern "C" inline void forward_to_ranks(int signal) {
+  for (sig_atomic_t i = 0; i < launched_count; ++i) kill(launched_ranks[i], signal);
+}
+
 // Runs `argv` (minus the launcher's own option, already removed by the caller) as `nproc`
-// ranks; returns the first non-zero exit status, or 0.
+// ranks; returns the first non-zero exit status, or 0. SIGINT and SIGTERM to the launcher reach
+// every rank (each finishes its step, writes its checkpoint and stops); if the launcher itself is
+// killed, its ranks get SIGTERM from the kernel (PR_SET_PDEATHSIG) instead of training on alone.
 inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
   const char* port_env = std::getenv("MASTER_PORT");
   const std::string port = port_env ? port_env : std::to_string(29500 + std::random_device{}() % 2000);
   const int threads_per_rank = std::max(1, core_count() / nproc);
+  const pid_t launcher = getpid();
+  std::signal(SIGINT, forward_to_ranks);
+  std::signal(SIGTERM, forward_to_ranks);
   std::vector<pid_t> children;
   for (int rank = 0; rank < nproc; ++rank) {
     const pid_t pid = fork();
@@ -41,6 +56,10 @@ inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
       return 1;
     }
     if (pid == 0) {
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != launcher) _exit(143);  // the launcher died before the line above
       setenv("RANK", std::to_string(rank).c_str(), 1);
       setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
@@ -56,12 +75,18 @@ inline int launch_local_ranks(int nproc, const std::vector<std::string>& args) {
       _exit(127);
     }
     children.push_back(pid);
+    launched_ranks[launched_count] = pid;
+    launched_count = launched_count + 1;
   }
   int result = 0;
-  for (size_t left = children.size(); left > 0; --left) {
+  for (size_t left = children.size(); left > 0;) {
     int status = 0;
     const pid_t done = wait(&status);
-    if (done < 0) break;
+    if (done < 0) {
+      if (errno == EINTR) continue;  // a forwarded signal
+      break;
+    }
+    --left;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (code != 0 && result == 0) {
       result = code;
