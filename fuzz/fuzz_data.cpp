@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)shard.len_a(i);
       }
     } else {
-      (void)electra::read_manifest(input.path());
+      (void)electra::detail::read_manifest(input.path());
     }
   } catch (const electra::Error&) {
   }

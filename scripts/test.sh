@@ -3,11 +3,13 @@
 #   (a) build/         Debian's LibTorch 1.13, CPU only
 #   (b) build-torch2/  LibTorch 2.11 from the pinned PyPI torch wheel (scripts/requirements.txt): the
 #                      CUDA 13 build, every CUDA, NCCL, fp16 and SDPA line compiled; tests run on the CPU
+#   (s) build-asan/    clang with AddressSanitizer and UndefinedBehaviorSanitizer: the unit tests, then
+#                      each libFuzzer target for ELECTRA_FUZZ_SECONDS (default 30) (scripts/sanitize.sh)
 # Both run the round trips with the real transformers (hf.transformers), from the virtual
 # environment scripts/python_env.sh makes. Real data sets are used when ELECTRA_DATA_DIR points at
 # them (defaults to ../shared/data beside the checkout when it exists).
 # Usage: scripts/test.sh [ctest options, e.g. -L unit]
-# Environment: ELECTRA_BUILDS="a b" (default both)
+# Environment: ELECTRA_BUILDS="a b s" (default all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${ELECTRA_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
@@ -30,7 +32,7 @@ setup_and_test() {  # setup_and_test a|b BUILD_DIR [cmake options...]
   timed "tests ($name)" ctest --test-dir "$dir" --output-on-failure -j 2 "${ctest_args[@]}"
 }
 ctest_args=("$@")
-builds=${ELECTRA_BUILDS:-a b}
+builds=${ELECTRA_BUILDS:-a b s}
 
 start=$(date +%s)
 python=$(scripts/python_env.sh)
@@ -42,4 +44,5 @@ case " $builds " in *" b "*)
   # libelectra compiles no kernels of its own, so this only quiets it (9.0: the H200s we run on).
   TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0} setup_and_test b build-torch2 -DCMAKE_PREFIX_PATH="$torch_prefix" ;;
 esac
+case " $builds " in *" s "*) timed "sanitizers and fuzzing (s)" scripts/sanitize.sh "${ELECTRA_FUZZ_SECONDS:-30}" ;; esac
 printf '[test] %s\n' "${times[@]}"

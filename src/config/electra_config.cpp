@@ -18,8 +18,15 @@ Error key_error(const std::string& source, const std::string& key, const std::st
 
 std::int64_t get_int(const json& j, const std::string& key, const std::string& source) {
   const json& v = j.at(key);
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    throw key_error(source, key, "integer out of range, got " + v.dump());
+  }
   if (v.is_number_integer()) return v.get<std::int64_t>();
   if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
+    // 2^63 itself does not fit: the largest double below it does.
+    if (!(std::fabs(v.get<double>()) < 9.2233720368547758e18)) {
+      throw key_error(source, key, "integer out of range, got " + v.dump());
+    }
     return static_cast<std::int64_t>(v.get<double>());
   }
   throw key_error(source, key, "expected an integer, got " + v.dump());

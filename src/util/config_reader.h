@@ -3,7 +3,9 @@
 // Shared by the pre-training and fine-tuning configs; JSON stays at this edge.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -40,7 +42,25 @@ class SectionReader {
         if constexpr (std::is_unsigned_v<T>) {
           if (v.get<double>() < 0) throw Error("expected a non-negative integer");
         }
-        field = static_cast<T>(v.get<double>());
+        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+          throw Error("integer out of range");
+        }
+        if (v.is_number_integer()) {
+          const auto wide = v.get<std::int64_t>();
+          if (wide < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+              (wide > 0 && static_cast<std::uint64_t>(wide) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
+            throw Error("integer out of range");
+          }
+          field = static_cast<T>(wide);
+          return;
+        }
+        // A whole float: checked against T's range before the conversion (out of range is UB).
+        const double d = v.get<double>();
+        if (!(d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+              d < 2.0 * static_cast<double>(std::numeric_limits<T>::max() / 2 + 1))) {
+          throw Error("integer out of range");
+        }
+        field = static_cast<T>(d);
         return;
       } else if constexpr (std::is_floating_point_v<T>) {
         if (!v.is_number()) throw Error("expected a number");

@@ -57,6 +57,8 @@ nlohmann::json parse_json(std::string_view text, const std::string& source) {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     throw file_error(source, "invalid JSON at byte " + std::to_string(e.byte) + " (" + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) {  // a number too large for a double, say
+    throw file_error(source, std::string("invalid JSON: ") + e.what());
   }
 }
 

@@ -145,6 +145,16 @@ TEST(Config, HostileConfigJsonIsRefusedWithoutCrashOrAllocation) {
   expect_error([] { ElectraConfig::from_json_string(R"({"vocab_size": 1000000000000})", "vocab.json"); },
                {"vocab.json", "vocab_size", "allowed"});
   expect_error([] { ElectraConfig::from_file("/dev/zero"); }, {"/dev/zero", "not a regular file"});
+  // Found by fuzz_config and fuzz_json: a number too large for a double, and a whole number too
+  // large for the integer it fills (converting it was undefined behaviour).
+  expect_error([] { ElectraConfig::from_json_string(R"({"hidden_size": 1e99999})", "huge.json"); },
+               {"huge.json", "invalid JSON"});
+  expect_error([] { ElectraConfig::from_json_string(R"({"hidden_size": 7.7e98})", "big.json"); },
+               {"big.json", "hidden_size", "out of range"});
+  expect_error([] { ElectraConfig::from_json_string(R"({"hidden_size": 18446744073709551615})", "big.json"); },
+               {"big.json", "hidden_size", "out of range"});
+  expect_error([] { electra::PretrainConfig::from_json_string(R"({"train": {"steps": 1e300}})", "p.json"); },
+               {"p.json", "train.steps", "out of range"});
   // Within every bound, still far too large: the parameter count decides.
   expect_error([] {
     ElectraConfig::from_json_string(R"({"hidden_size": 32768, "num_hidden_layers": 512, "num_attention_heads": 256,

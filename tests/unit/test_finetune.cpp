@@ -339,6 +339,21 @@ torch::Tensor flat_weights(TaskModel& model) {
   return torch::cat(parts);
 }
 
+// A tokenizer of 50 tokens and a random tiny discriminator directory under `root`.
+WordPieceTokenizer toy_tokenizer() {
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  for (int i = 5; i < 50; ++i) tokens.push_back("w" + std::to_string(i));
+  return WordPieceTokenizer{Vocab(tokens)};
+}
+
+ModelDirectory toy_model_dir(const fs::path& root, const WordPieceTokenizer& tokenizer) {
+  auto c = tiny_config();
+  c.architectures = {"ElectraForPreTraining"};
+  torch::manual_seed(1);
+  save_model_dir((root / "model").string(), *ElectraModel(c), c, &tokenizer.vocab());
+  return read_model_dir((root / "model").string());
+}
+
 }  // namespace
 
 // The public step: one update per call on the next batch of the epoch's order, at the
@@ -346,14 +361,8 @@ torch::Tensor flat_weights(TaskModel& model) {
 TEST(Finetuner, TrainStepAndRunResumeExactly) {
   const auto root = fs::temp_directory_path() / "electra-finetuner-step";
   fs::remove_all(root);
-  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  for (int i = 5; i < 50; ++i) tokens.push_back("w" + std::to_string(i));
-  const WordPieceTokenizer tokenizer{Vocab(tokens)};
-  auto c = tiny_config();
-  c.architectures = {"ElectraForPreTraining"};
-  torch::manual_seed(1);
-  save_model_dir((root / "model").string(), *ElectraModel(c), c, &tokenizer.vocab());
-  const auto model = read_model_dir((root / "model").string());
+  const auto tokenizer = toy_tokenizer();
+  const auto model = toy_model_dir(root, tokenizer);
   const ToyTask task;
   auto config_for = [&](const std::string& out) {
     return FinetuneConfig::from_json_string("{}", "test", {"task.name=toy", "train.batch_size=4", "train.epochs=2",
@@ -395,17 +404,13 @@ TEST(Finetuner, TrainStepAndRunResumeExactly) {
 TEST(Finetuner, NonFiniteGradientsStopBeforeTheUpdate) {
   const auto root = fs::temp_directory_path() / "electra-finetuner-nan";
   fs::remove_all(root);
-  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  for (int i = 5; i < 50; ++i) tokens.push_back("w" + std::to_string(i));
-  const WordPieceTokenizer tokenizer{Vocab(tokens)};
-  auto c = tiny_config();
-  c.architectures = {"ElectraForPreTraining"};
-  save_model_dir((root / "model").string(), *ElectraModel(c), c, &tokenizer.vocab());
+  const auto tokenizer = toy_tokenizer();
+  const auto model = toy_model_dir(root, tokenizer);
   const ToyTask task;
   const auto config = FinetuneConfig::from_json_string(
       "{}", "test", {"task.name=toy", "train.batch_size=4", "train.device=cpu", "train.max_seq_length=32",
                      "train.output=\"" + (root / "out").string() + "\""});
-  Finetuner finetuner(config, read_model_dir((root / "model").string()), task, tokenizer);
+  Finetuner finetuner(config, model, task, tokenizer);
   {
     torch::NoGradGuard no_grad;
     finetuner.model()->parameters().back().fill_(std::numeric_limits<float>::quiet_NaN());  // the head's bias

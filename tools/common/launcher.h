@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tool_main.h"
 #include "util/cores.h"
 #include "util/device.h"
 #include "electra/dist/distributed.h"
@@ -125,24 +126,34 @@ inline int take_nproc_option(int argc, char** argv, std::vector<std::string>& re
   return n;
 }
 
-// The options every data-parallel tool takes; *rendezvous_seconds gets the join timeout.
-inline void add_distributed_options(CLI::App& app, double* rendezvous_seconds) {
+// The options every data-parallel tool takes.
+struct DistributedOptions {
+  double rendezvous_seconds = 120;   // every rank must have joined by then
+  double collective_seconds = 1800;  // a collective that takes longer means a rank or the network failed
+};
+inline void add_distributed_options(CLI::App& app, DistributedOptions* options) {
   static int nproc_unused = 0;  // handled by take_nproc_option before parsing; listed for --help
   app.add_option("--nproc-per-node", nproc_unused, "Start N data-parallel ranks on this machine");
-  app.add_option("--rendezvous-timeout", *rendezvous_seconds, "Seconds to wait for every rank to join (default 120)");
+  app.add_option("--rendezvous-timeout", options->rendezvous_seconds,
+                 "Seconds to wait for every rank to join (default 120)")
+      ->check(positive_number());
+  app.add_option("--collective-timeout", options->collective_seconds,
+                 "Seconds after which a collective that has not finished (a rank died, the network is cut) ends "
+                 "every rank with an error (default 1800: rank 0 may be evaluating or writing a checkpoint)")
+      ->check(positive_number());
 }
 
 // Joins the data-parallel group the environment describes (torchrun or Slurm variables); a
 // single process gets the group of one. Ranks other than 0 stop logging.
 // `device_spec` (train.device) decides the backend: NCCL when it resolves to a GPU, else Gloo.
-inline std::shared_ptr<Distributed> start_distributed(const std::string& log_tag, double rendezvous_seconds,
+inline std::shared_ptr<Distributed> start_distributed(const std::string& log_tag, const DistributedOptions& options,
                                                       const std::string& device_spec) {
   const auto env = dist_env_from_environment();
   if (env.world_size <= 1) return Distributed::single_process();
   if (env.rank != 0) set_log_enabled(false);
   const bool cuda = resolve_device(device_spec, env.local_rank).is_cuda();
-  auto group =
-      Distributed::create(env, std::chrono::milliseconds(static_cast<int64_t>(rendezvous_seconds * 1000)), cuda);
+  const auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)); };
+  auto group = Distributed::create(env, ms(options.rendezvous_seconds), cuda, ms(options.collective_seconds));
   logger(log_tag)->info("data parallel: {} ranks, rendezvous {}:{}", env.world_size, env.master_addr, env.master_port);
   return group;
 }

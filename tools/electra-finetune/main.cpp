@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "Replace a run already in the output folder (otherwise refused)");
   app.add_flag("--resume", resume,
                "Continue from <output>/checkpoints (written after every epoch and on Ctrl-C) with the same config");
-  double rendezvous_seconds = 120;
-  electra::tools::add_distributed_options(app, &rendezvous_seconds);
+  electra::tools::DistributedOptions distributed_options;
+  electra::tools::add_distributed_options(app, &distributed_options);
   ELECTRA_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-finetune", [&] {
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     overrides.push_back(electra::tools::string_override("train.output", output));
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
-    const auto distributed = electra::tools::start_distributed("finetune", rendezvous_seconds, config.train.device);
+    const auto distributed = electra::tools::start_distributed("finetune", distributed_options, config.train.device);
     electra::tools::RunFolder run_folder(output, {"checkpoints", "metrics.jsonl", "best"}, resume, overwrite, distributed);
 
     // The vocabulary is checked against the model before any data is read or any training starts.

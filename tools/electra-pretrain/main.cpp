@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
   app.add_flag("--resume", resume, "Continue from the newest checkpoint in the output folder");
   bool overwrite = false;
   app.add_flag("--overwrite", overwrite, "Replace a run already in the output folder (otherwise refused)");
-  double rendezvous_seconds = 120;
-  electra::tools::add_distributed_options(app, &rendezvous_seconds);
+  electra::tools::DistributedOptions distributed_options;
+  electra::tools::add_distributed_options(app, &distributed_options);
   ELECTRA_PARSE(app, argc, argv);
 
   return electra::tools::guarded_main("electra-pretrain", [&] {
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     if (config.train.data.empty()) throw electra::Error("no training data: set train.data or pass --data");
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
-    const auto distributed = electra::tools::start_distributed("train", rendezvous_seconds, config.train.device);
+    const auto distributed = electra::tools::start_distributed("train", distributed_options, config.train.device);
     electra::tools::RunFolder run_folder(config.train.output, {"checkpoints", "metrics.jsonl", "discriminator", "generator"},
                                          resume, overwrite, distributed);
 
