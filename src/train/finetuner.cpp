@@ -153,7 +153,10 @@ std::string Finetuner::save_checkpoint() {
   for (const auto& [name, value] : best_.scores.values) best.push_back({name, value});
   const json extra = {{"have_best", best_.have}, {"best", best}, {"best_epoch", best_.epoch},
                       {"evaluations_without_gain", best_.evaluations_without_gain}};
-  return core_->save_checkpoint(config_.to_json_string(), extra.dump(), /*keep=*/1);
+  std::string written;
+  core_->on_main([&] { written = core_->save_checkpoint(config_.to_json_string(), extra.dump(), /*keep=*/1); },
+                 "writing a checkpoint");
+  return written;
 }
 
 void Finetuner::restore(const std::string& dir) {
@@ -218,31 +221,34 @@ FinetuneMetrics Finetuner::train_step() {
 
 void Finetuner::evaluate(double epoch) {
   if (!task_.has(Split::dev)) return;
-  // Rank 0 scores; the others learn from it whether to stop early.
+  // Rank 0 scores; the others learn from it whether it failed, then whether to stop early.
   if (!core_->is_main()) {
+    core_->on_main([] {}, "evaluating on dev");
     best_.evaluations_without_gain = static_cast<int>(core_->agree({0.0})[0]);
     return;
   }
-  const auto logits = predict(Split::dev);
-  const auto scores = task_.score(Split::dev, logits);
-  for (const auto& [name, value] : scores.values) {
-    if (!std::isfinite(value)) {
-      throw Error("epoch " + std::to_string(epoch) + " dev " + name + " is not finite: the model's outputs hold NaN or "
-                  "Inf (lower optimizer.learning_rate); " + config_.train.output + "/best is left as it was");
+  core_->on_main([&] {
+    const auto logits = predict(Split::dev);
+    const auto scores = task_.score(Split::dev, logits);
+    for (const auto& [name, value] : scores.values) {
+      if (!std::isfinite(value)) {
+        throw Error("epoch " + std::to_string(epoch) + " dev " + name + " is not finite: the model's outputs hold NaN "
+                    "or Inf (lower optimizer.learning_rate); " + config_.train.output + "/best is left as it was");
+      }
     }
-  }
-  json line = {{"split", "dev"}, {"epoch", epoch}, {"step", core_->progress().step}};
-  for (const auto& [name, value] : scores.values) line[name] = value;
-  core_->log_metrics(line);
-  const bool better = !best_.have || scores.main() > best_.scores.main();
-  logger("finetune")->info("epoch {:.2f} dev: {}{}", epoch, scores.summary(), better ? " (best so far)" : "");
-  if (better) {
-    best_ = {true, scores, epoch, 0};
-    save_best(scores, epoch);
-    task_.write_predictions(Split::dev, logits, config_.train.output);
-  } else {
-    ++best_.evaluations_without_gain;
-  }
+    json line = {{"split", "dev"}, {"epoch", epoch}, {"step", core_->progress().step}};
+    for (const auto& [name, value] : scores.values) line[name] = value;
+    core_->log_metrics(line);
+    const bool better = !best_.have || scores.main() > best_.scores.main();
+    logger("finetune")->info("epoch {:.2f} dev: {}{}", epoch, scores.summary(), better ? " (best so far)" : "");
+    if (better) {
+      best_ = {true, scores, epoch, 0};
+      save_best(scores, epoch);
+      task_.write_predictions(Split::dev, logits, config_.train.output);
+    } else {
+      ++best_.evaluations_without_gain;
+    }
+  }, "evaluating on dev");
   core_->agree({static_cast<double>(best_.evaluations_without_gain)});
 }
 
@@ -308,15 +314,14 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
     }
   }
   result.steps = progress.step;
-  if (result.interrupted) {
-    log->warn("interrupted after {} steps", progress.step);
-  } else {
+  if (result.interrupted) log->warn("interrupted after {} steps", progress.step);
+  core_->on_main([&] {  // every rank waits for best/
+    if (result.interrupted) return;
     core_->remove_checkpoints();
-    if (!best_.have && core_->is_main()) {  // no dev set: keep the last
+    if (!best_.have) {  // no dev set: keep the last
       save_best({}, static_cast<double>(progress.step) / static_cast<double>(std::max<int64_t>(steps_per_epoch_, 1)));
     }
-  }
-  core_->group().barrier();  // rank 0 has written best/
+  }, "writing best/");
   result.best = best_.scores;
   result.best_epoch = best_.epoch;
   if (task_.has(Split::dev) || progress.step > 0) {

@@ -345,9 +345,10 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
       window_start = Clock::now();
       window_tokens = 0;
     }
-    if (core_->is_main() && (progress.step % t.eval_every == 0 || last || stopping)) {
-      result.last_eval = evaluate();
-      if (data_.eval) {
+    if (progress.step % t.eval_every == 0 || last || stopping) {
+      core_->on_main([&] {
+        result.last_eval = evaluate();
+        if (!data_.eval) return;
         json record = to_json(result.last_eval, model_->has_discriminator());
         record["step"] = progress.step;
         record["split"] = "eval";
@@ -355,9 +356,11 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
         log->info("eval step {}: mlm acc {:.4f}, disc auc {:.4f}, disc acc {:.4f}, precision {:.3f}, recall {:.3f}",
                   progress.step, result.last_eval.mlm_accuracy, result.last_eval.disc_auc, result.last_eval.disc_accuracy,
                   result.last_eval.disc_precision, result.last_eval.disc_recall);
-      }
+      }, "evaluating");
     }
-    if (core_->is_main() && (progress.step % t.save_every == 0 || last || stopping)) result.checkpoint = save();
+    if (progress.step % t.save_every == 0 || last || stopping) {
+      core_->on_main([&] { result.checkpoint = save(); }, "writing a checkpoint");
+    }
     if (stopping) {
       out_of_time = !(stop && stop->load());
       result.interrupted = !out_of_time;
@@ -365,8 +368,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     }
   }
   result.steps = progress.step;
-  if (core_->is_main()) export_models(result);
-  core_->group().barrier();
+  core_->on_main([&] { export_models(result); }, "exporting the models");
   if (result.interrupted) {
     log->warn("stopped at step {}; continue with the same command and --resume", progress.step);
   } else if (out_of_time) {

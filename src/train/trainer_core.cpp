@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <cstdio>
 #include <filesystem>
@@ -86,6 +87,20 @@ bool TrainerCore::finish_step(double lr) {
   progress_.loss_scale = loss_scale();
   ++progress_.step;
   return finite;
+}
+
+void TrainerCore::on_main(const std::function<void()>& work, const std::string& what) {
+  std::exception_ptr error;
+  if (is_main()) {
+    try {
+      work();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  const bool failed = agree_to_stop(error != nullptr);
+  if (error) std::rethrow_exception(error);
+  if (failed) throw Error("rank 0 failed while " + what + " (its error says why); this rank stops too");
 }
 
 void TrainerCore::open_run(const std::string& config_json) {

@@ -85,6 +85,9 @@ class TrainerCore {
   // schedule), or the others would wait for collectives forever.
   std::vector<double> agree(const std::vector<double>& values) { return group_->sum(values); }
   bool agree_to_stop(bool here) { return agree({here ? 1.0 : 0.0})[0] > 0; }
+  // Runs `work` (evaluating, writing) on rank 0 only; then every rank learns whether it failed,
+  // so that the others stop with it instead of waiting out the collective timeout.
+  void on_main(const std::function<void()>& work, const std::string& what);
 
   // --- the run folder ---
   // Creates it; rank 0 writes the resolved config and appends to metrics.jsonl.

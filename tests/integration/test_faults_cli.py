@@ -276,6 +276,14 @@ def pretrain_faults(bin_dir, vocab, config, work):
         check(r.returncode != -6, "... is no abort")
         left = os.listdir(os.path.join(out, "checkpoints")) if os.path.isdir(os.path.join(out, "checkpoints")) else []
         check(not any(".tmp" in name for name in left), f"... leaves no partial checkpoint: {left}")
+        # Two ranks: rank 0 fails to write, and rank 1 stops with it instead of waiting out the
+        # collective timeout (30 minutes by default).
+        shutil.rmtree(out)
+        env = dict(os.environ, MASTER_PORT=str(24000 + os.getpid() % 20000))
+        r = subprocess.run(base + ["--output", out, "--steps", "6", "--set", "train.save_every=3", "--nproc-per-node", "2"],
+                           capture_output=True, text=True, timeout=300, env=env)
+        check(r.returncode == 1 and "disk full" in r.stderr and "rank 0 failed while writing a checkpoint" in r.stderr,
+              f"... with 2 ranks, both stop at once: rc={r.returncode} {r.stderr[-400:]!r}")
     finally:
         subprocess.run(["umount", mount])
 
