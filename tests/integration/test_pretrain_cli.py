@@ -125,7 +125,10 @@ def main():
               "divisible", "bad model config")
 
     # A time budget shorter than train.steps needs: the schedule is fitted to the steps it allows
-    # (once the pace is known, after 30 s here), so the run ends near there with the rate decayed.
+    # (once the pace is known, after 30 s here), so the learning rate decays to 0 at that step.
+    # Where the run ends depends on the machine's pace (other tests share it), so what is checked
+    # is the schedule itself: from the fit on, every logged rate lies on the line to 0 at the fitted
+    # step, and the run never goes past it.
     budget_run = os.path.join(work, "budget")
     r = subprocess.run(args[:6] + [budget_run] + args[7:-2] + ["--steps", "1000000", "--max-minutes", "0.75",
                                                                 "--set", "train.eval_every=1000000"],
@@ -135,11 +138,15 @@ def main():
     etas = [int(h) * 3600 + int(m) * 60 + int(s) for h, m, s in re.findall(r"ETA (\d+):(\d+):(\d+)", r.stderr)]
     check(r.returncode == 0 and fitted is not None and records, f"the schedule is fitted to the budget: {r.stderr[-400:]}")
     if fitted and records:
-        end, last = int(fitted.group(1)), records[-1]
-        peak = max(x["learning_rate"] for x in records)
-        check(last["step"] >= 0.95 * end and last["learning_rate"] <= 0.05 * peak,
-              f"the run ends near the fitted step {end} with the rate decayed (last: step {last['step']}, "
-              f"lr {last['learning_rate']:.2e} of peak {peak:.2e})")
+        end = int(fitted.group(1))
+        peak = json.load(open(os.path.join(budget_run, "config.json")))["optimizer"]["learning_rate"]
+        on_line = lambda x: abs(x["learning_rate"] - peak * (1 - (x["step"] - 1) / end)) <= 1e-9 * peak  # noqa: E731
+        # The fit happens at one step; every record after the first one on the new line stays on it.
+        first = next((i for i, x in enumerate(records) if on_line(x)), None)
+        after = records[first:] if first is not None else []
+        check(first is not None and all(on_line(x) for x in after) and records[-1]["step"] <= end,
+              f"from the fit on, the rate decays linearly to 0 at the fitted step {end} and the run stops by then "
+              f"(last: step {records[-1]['step']}, lr {records[-1]['learning_rate']:.2e} of {peak:.2e})")
     check(etas and max(etas) <= 45, f"the ETA never exceeds the 45 s budget (largest {max(etas or [0])} s)")
 
     print(f"{passed} passed, {len(failures)} failed")
