@@ -96,16 +96,11 @@ void FinetuneConfig::validate() const {
   auto positive = [](const char* key, double v) {
     if (!(v > 0)) throw Error(std::string("config key \"") + key + "\" must be positive");
   };
-  positive("optimizer.learning_rate", optimizer.learning_rate);
-  positive("optimizer.eps", optimizer.eps);
+  validate_adamw(optimizer);
   positive("optimizer.layer_decay", optimizer.layer_decay);
   positive("train.batch_size", static_cast<double>(train.batch_size));
   positive("train.eval_batch_size", static_cast<double>(train.eval_batch_size));
   positive("train.log_every", static_cast<double>(train.log_every));
-  if (optimizer.weight_decay < 0) throw Error("config key \"optimizer.weight_decay\" must not be negative");
-  if (!(optimizer.beta1 >= 0 && optimizer.beta1 < 1) || !(optimizer.beta2 >= 0 && optimizer.beta2 < 1)) {
-    throw Error("config keys \"optimizer.beta1\" and \"optimizer.beta2\" must be in [0, 1)");
-  }
   if (train.max_train_examples < 0 || train.max_eval_examples < 0) {
     throw Error("config keys \"train.max_train_examples\" and \"train.max_eval_examples\" must not be negative (0: all)");
   }

@@ -221,12 +221,7 @@ FinetuneMetrics Finetuner::train_step() {
 
 void Finetuner::evaluate(double epoch) {
   if (!task_.has(Split::dev)) return;
-  // Rank 0 scores; the others learn from it whether it failed, then whether to stop early.
-  if (!core_->is_main()) {
-    core_->on_main([] {}, "evaluating on dev");
-    best_.evaluations_without_gain = static_cast<int>(core_->agree({0.0})[0]);
-    return;
-  }
+  // Rank 0 scores; every rank learns whether that failed, then rank 0's count for early stopping.
   core_->on_main([&] {
     const auto logits = predict(Split::dev);
     const auto scores = task_.score(Split::dev, logits);
@@ -249,7 +244,8 @@ void Finetuner::evaluate(double epoch) {
       ++best_.evaluations_without_gain;
     }
   }, "evaluating on dev");
-  core_->agree({static_cast<double>(best_.evaluations_without_gain)});
+  const double count = core_->is_main() ? static_cast<double>(best_.evaluations_without_gain) : 0.0;
+  best_.evaluations_without_gain = static_cast<int>(core_->agree({count})[0]);
 }
 
 FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {

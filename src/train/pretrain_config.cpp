@@ -119,8 +119,7 @@ void PretrainConfig::validate() const {
   positive("train.log_every", static_cast<double>(train.log_every));
   positive("train.save_every", static_cast<double>(train.save_every));
   positive("train.eval_every", static_cast<double>(train.eval_every));
-  positive("optimizer.learning_rate", optimizer.learning_rate);
-  positive("optimizer.eps", optimizer.eps);
+  validate_adamw(optimizer);
   positive("objective.temperature", objective_options.temperature);
   if (train.batch_size % train.grad_accum_steps != 0) {
     throw Error("config key \"train.batch_size\" must be a multiple of train.grad_accum_steps");
@@ -131,10 +130,6 @@ void PretrainConfig::validate() const {
     throw Error("config keys \"objective.keep_original_prob\" + \"objective.random_token_prob\" must be in [0, 1]");
   }
   if (optimizer.warmup_steps < 0) throw Error("config key \"optimizer.warmup_steps\" must not be negative");
-  if (optimizer.weight_decay < 0) throw Error("config key \"optimizer.weight_decay\" must not be negative");
-  if (!(optimizer.beta1 >= 0 && optimizer.beta1 < 1) || !(optimizer.beta2 >= 0 && optimizer.beta2 < 1)) {
-    throw Error("config keys \"optimizer.beta1\" and \"optimizer.beta2\" must be in [0, 1)");
-  }
   if (train.eval_batches < 0) throw Error("config key \"train.eval_batches\" must not be negative");
   if (train.max_minutes < 0) throw Error("config key \"train.max_minutes\" must not be negative (0: no limit)");
   if (train.keep_checkpoints < 1) throw Error("config key \"train.keep_checkpoints\" must be at least 1");

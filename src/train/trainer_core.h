@@ -107,15 +107,12 @@ class TrainerCore {
   void remove_checkpoints();  // rank 0: a completed run leaves none
 
   const torch::Device& device() const { return device_; }
-  Precision precision() const { return settings_.precision; }
   Distributed& group() { return *group_; }
-  const std::shared_ptr<Distributed>& group_ptr() const { return group_; }
   bool is_main() const { return group_->is_main(); }
   TrainingProgress& progress() { return progress_; }
   const TrainingProgress& progress() const { return progress_; }
   double loss_scale() const { return scaler_.enabled() ? scaler_.scale() : 0.0; }
   const std::vector<double>& lr_multipliers() const { return multipliers_; }  // one per group
-  const std::string& output() const { return settings_.output; }
 
  private:
   std::string checkpoint_root() const;

@@ -215,6 +215,17 @@ inline json parse_config_root(const std::string& text, const std::string& source
   return root;
 }
 
+// The AdamW keys both configs' optimizer sections share.
+template <typename Optimizer>
+void validate_adamw(const Optimizer& o) {
+  if (!(o.learning_rate > 0)) throw Error("config key \"optimizer.learning_rate\" must be positive");
+  if (!(o.eps > 0)) throw Error("config key \"optimizer.eps\" must be positive");
+  if (o.weight_decay < 0) throw Error("config key \"optimizer.weight_decay\" must not be negative");
+  if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1)) {
+    throw Error("config keys \"optimizer.beta1\" and \"optimizer.beta2\" must be in [0, 1)");
+  }
+}
+
 // Runs validate() and prefixes its error with the config's source.
 template <typename Config>
 void validate_config(const Config& config, const std::string& source) {

@@ -9,6 +9,8 @@
 #include <iostream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "electra/util/error.h"
 
 // Tools that link LibTorch define ELECTRA_TOOL_WITH_TORCH (see their CMakeLists.txt) and get
@@ -33,21 +35,7 @@ inline void install_stop_handlers() {
 // "key=<value as a JSON string>": a --set override that keeps a path with quotes, backslashes or
 // a leading digit a string.
 inline std::string string_override(const std::string& key, const std::string& value) {
-  std::string out = key + "=\"";
-  for (const char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\u00";
-      out += hex[(c >> 4) & 0xf];
-      out += hex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  return key + "=" + nlohmann::json(value).dump();
 }
 
 // Parses the command line; --help prints and exits 0, a bad command line prints its error and
@@ -62,24 +50,18 @@ inline std::string string_override(const std::string& key, const std::string& va
   } while (false)
 
 // Option checks with messages a user reads: "--steps: must be a positive number, got 0".
-inline CLI::Validator positive_number() {
+inline CLI::Validator number_check(bool zero_ok) {
   return CLI::Validator(
-      [](std::string& value) -> std::string {
+      [=](std::string& value) -> std::string {
         char* end = nullptr;
         const double v = std::strtod(value.c_str(), &end);
-        return value.empty() || *end != '\0' || !(v > 0) ? "must be a positive number, got " + value : "";
+        const bool ok = !value.empty() && *end == '\0' && (zero_ok ? v >= 0 : v > 0);
+        return ok ? "" : std::string(zero_ok ? "must be zero or more" : "must be a positive number") + ", got " + value;
       },
-      "> 0");
+      zero_ok ? ">= 0" : "> 0");
 }
-inline CLI::Validator non_negative_number() {
-  return CLI::Validator(
-      [](std::string& value) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(value.c_str(), &end);
-        return value.empty() || *end != '\0' || !(v >= 0) ? "must be zero or more, got " + value : "";
-      },
-      ">= 0");
-}
+inline CLI::Validator positive_number() { return number_check(false); }
+inline CLI::Validator non_negative_number() { return number_check(true); }
 
 // Exit codes: 0 success, 1 error in the input or the run, 2 bad command line.
 template <typename Fn>
