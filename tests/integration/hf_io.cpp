@@ -3,7 +3,7 @@
 //
 //   hf_io forward  MODEL_DIR INPUTS.safetensors OUTPUT.safetensors
 //       INPUTS: input_ids, attention_mask, token_type_ids ([B, S], I64). OUTPUT: "logits" of the
-//       architecture in config.json, and "hidden" (the encoder's last hidden state [B, S, H]).
+//       architecture in config.json (ElectraModel: the hidden state again), and "hidden" (the encoder's last hidden state [B, S, H]).
 //   hf_io tokenize MODEL_DIR TEXTS.json OUTPUT.json
 //       TEXTS: [[text, pair-or-null], ...]. OUTPUT: [{"input_ids": [...], "token_type_ids": [...]}, ...]
 #include <torch/torch.h>
@@ -38,6 +38,13 @@ NamedTensors forward(const std::string& dir, const SafetensorsFile& inputs) {
     auto model = load_generator(dir);
     model->eval();
     return {{"logits", model->forward(ids, mask, types)}, {"hidden", model->electra->forward(ids, mask, types)}};
+  }
+  if (architecture == "ElectraModel") {  // a converted BERT body (electra-convert)
+    ElectraModel model(config);
+    load_weights(*model, dir);
+    model->eval();
+    const auto hidden = model->forward(ids, mask, types);
+    return {{"logits", hidden}, {"hidden", hidden}};
   }
   if (const auto& head = model_dir.task_head) {
     TaskModel model(config, head->kind, static_cast<int64_t>(head->labels.size()), head->classifier_head,

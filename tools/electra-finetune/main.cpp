@@ -2,6 +2,7 @@
 // (GLUE, the user's own classification/regression/tagging files, SQuAD 1.1/2.0, CoNLL chunking).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 
 #include "../common/cpu_setup.h"
@@ -83,6 +84,10 @@ int main(int argc, char** argv) {
       std::cout << task->name() << " dev (epoch " << result.best_epoch << "): " << result.best.summary() << "\n";
     }
     std::cout << "model: " << result.best_dir << "\n";
+    if (result.train_seconds > 0) {
+      std::printf("training: %lld tokens in %.1f s, %.0f tokens/s (rank 0)\n", static_cast<long long>(result.train_tokens),
+                  result.train_seconds, static_cast<double>(result.train_tokens) / result.train_seconds);
+    }
     if (result.interrupted) {
       std::cout << "interrupted after " << result.steps
                 << " steps; the best model so far is kept; continue with the same command and --resume\n";

@@ -24,12 +24,15 @@ struct FinetuneResult {
   int64_t steps = 0;
   bool interrupted = false;
   std::string best_dir;     // <output>/best: the kept model, loadable by transformers
+  double train_seconds = 0; // inside training steps (evaluations and checkpoints excluded)
+  int64_t train_tokens = 0; // real tokens those steps trained on (this rank)
 };
 
 struct FinetuneMetrics {  // of one step
   double loss = 0;           // this rank's mean loss over its rows (0 when it had none)
   double learning_rate = 0;  // before the group multipliers
   int64_t examples = 0;      // this rank's rows
+  int64_t tokens = 0;        // this rank's real (not padding) tokens
 };
 
 class TrainerCore;

@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""Fine-tunes a model folder with the real `transformers`, the way electra-finetune does, for the
+side-by-side comparison (scripts/compare_finetune.sh).
+
+It reads the same configs/finetune/<task>.json with the same --set overrides and follows the
+recipe electra-finetune implements: AdamW (LayerNorm and biases undecayed) with ELECTRA's
+layer-wise learning-rate decay (lr * decay^(L+2-depth): embeddings depth 0, layer i depth i+1,
+the task head L+2), linear warmup then linear decay to 0 over ceil(epochs * steps per epoch),
+gradient clipping, batches padded to their longest row, a dev evaluation after every epoch and the
+best one reported. Tokenization is transformers' own fast tokenizer built from the folder's
+vocab.txt. What differs by construction: the random streams (head initialisation, dropout,
+shuffling) are torch's, not libelectra's, so equal seeds give different runs on the two sides;
+compare means over seeds.
+
+Tasks: GLUE (cola sst2 mrpc stsb rte) and tagging (CoNLL-2000 chunking). Prints one JSON line with the best
+dev scores and the training throughput (real tokens per second inside training steps).
+
+Usage: hf_finetune.py --config configs/finetune/mrpc.json --model DIR --data DIR
+                      [--set section.key=value ...] [--threads N]
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification,
+                          AutoTokenizer)
+
+GLUE = {  # name: (labels or None for regression, metrics, main metric first)
+    "cola": (["0", "1"], ["mcc"]),
+    "sst2": (["0", "1"], ["accuracy"]),
+    "mrpc": (["0", "1"], ["accuracy", "f1"]),
+    "stsb": (None, ["spearman", "pearson"]),
+    "rte": (["entailment", "not_entailment"], ["accuracy"]),
+}
+
+
+def load_config(path, overrides):
+    with open(path) as f:
+        config = json.load(f)
+    for item in overrides:
+        key, value = item.split("=", 1)
+        section, name = key.split(".", 1)
+        try:
+            config.setdefault(section, {})[name] = json.loads(value)
+        except json.JSONDecodeError:
+            config.setdefault(section, {})[name] = value
+    return config
+
+
+# ---------------------------------------------------------------- data
+
+def tsv(path):
+    with open(path, encoding="utf-8-sig") as f:
+        return [line.rstrip("\n").split("\t") for line in f]
+
+
+def glue_examples(name, path):
+    """(text_a, text_b or None, label) like libelectra's GLUE reader."""
+    rows = tsv(path)
+    if name == "cola":
+        return [(r[3], None, r[1]) for r in rows]
+    if name == "sst2":
+        return [(r[0], None, r[1]) for r in rows[1:]]
+    if name == "mrpc":
+        return [(r[3], r[4], r[0]) for r in rows[1:]]
+    if name == "stsb":
+        return [(r[7], r[8], float(r[9])) for r in rows[1:]]
+    if name == "rte":
+        return [(r[1], r[2], r[3]) for r in rows[1:]]
+    raise SystemExit(f"hf_finetune: unknown GLUE task {name}")
+
+
+def conll_sentences(path, word_column=0, tag_column=-1):
+    sentences, words, tags = [], [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                if words:
+                    sentences.append((words, tags))
+                words, tags = [], []
+                continue
+            words.append(parts[word_column])
+            tags.append(parts[tag_column])
+    if words:
+        sentences.append((words, tags))
+    return sentences
+
+
+def encode_glue(tokenizer, examples, labels, max_length, both_orders):
+    features = []
+    for a, b, label in examples:
+        target = float(label) if labels is None else labels.index(label)
+        pairs = [(a, b)] + ([(b, a)] if both_orders and b is not None else [])
+        for x, y in pairs:
+            enc = tokenizer(x, y, truncation="longest_first" if y is not None else True, max_length=max_length)
+            features.append({"input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"], "label": target})
+    return features
+
+
+def encode_chunking(tokenizer, sentences, tags, max_length):
+    """The first word piece of each word carries its tag; the others and [CLS]/[SEP] are -100."""
+    features = []
+    for words, word_tags in sentences:
+        enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+        labels, previous = [], None
+        for word in enc.word_ids():
+            labels.append(-100 if word is None or word == previous else tags.index(word_tags[word]))
+            previous = word
+        features.append({"input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"], "labels": labels,
+                         "words": len(words)})
+    return features
+
+
+def collate(features, rows, pad_id, regression, tagging):
+    longest = max(len(features[r]["input_ids"]) for r in rows)
+    ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), longest), dtype=torch.long)
+    types = torch.zeros((len(rows), longest), dtype=torch.long)
+    labels = torch.full((len(rows), longest), -100, dtype=torch.long) if tagging else \
+        torch.zeros(len(rows), dtype=torch.float if regression else torch.long)
+    for b, r in enumerate(rows):
+        f = features[r]
+        n = len(f["input_ids"])
+        ids[b, :n] = torch.tensor(f["input_ids"])
+        mask[b, :n] = 1
+        types[b, :n] = torch.tensor(f["token_type_ids"])
+        if tagging:
+            labels[b, :n] = torch.tensor(f["labels"])
+        else:
+            labels[b] = f["label"]
+    return ids, mask, types, labels
+
+
+# ---------------------------------------------------------------- metrics
+
+def glue_scores(name, predictions, gold):
+    p, g = np.asarray(predictions), np.asarray(gold)
+    if name == "stsb":
+        rank = lambda x: np.argsort(np.argsort(x, kind="stable"), kind="stable").astype(float)
+        return {"pearson": 100 * float(np.corrcoef(p, g)[0, 1]),
+                "spearman": 100 * float(np.corrcoef(rank(p), rank(g))[0, 1])}
+    scores = {"accuracy": 100 * float((p == g).mean())}
+    tp, fp, fn = float(((p == 1) & (g == 1)).sum()), float(((p == 1) & (g == 0)).sum()), float(((p == 0) & (g == 1)).sum())
+    tn = float(((p == 0) & (g == 0)).sum())
+    scores["f1"] = 100 * 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    denominator = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    scores["mcc"] = 100 * (tp * tn - fp * fn) / denominator if denominator else 0.0
+    return scores
+
+
+def chunks(tags):
+    """conlleval's chunks: (type, start, end) from B-/I-/O tags; an I- after another type starts one."""
+    found, start, kind = set(), None, None
+    for i, tag in enumerate(tags + ["O"]):
+        prefix, _, t = tag.partition("-")
+        if start is not None and (prefix in ("B", "O") or t != kind):
+            found.add((kind, start, i))
+            start = None
+        if prefix == "B" or (prefix == "I" and start is None):
+            start, kind = i, t
+    return found
+
+
+def chunk_f1(predicted, gold):
+    tp = n_pred = n_gold = 0
+    for p, g in zip(predicted, gold):
+        cp, cg = chunks(p), chunks(g)
+        tp += len(cp & cg)
+        n_pred += len(cp)
+        n_gold += len(cg)
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    return {"f1": 100 * 2 * precision * recall / (precision + recall) if tp else 0.0}
+
+
+# ---------------------------------------------------------------- optimizer
+
+def depth(name, layers):
+    if "embeddings" in name and "encoder" not in name:
+        return 0
+    marker = "encoder.layer."
+    if marker in name:
+        return int(name.split(marker, 1)[1].split(".", 1)[0]) + 1
+    return layers + 2
+
+
+def param_groups(model, lr, decay, weight_decay, layers):
+    groups = {}
+    for name, p in model.named_parameters():
+        decayed = "LayerNorm" not in name and not name.endswith("bias")
+        key = (depth(name, layers), decayed)
+        groups.setdefault(key, {"params": [], "multiplier": decay ** (layers + 2 - key[0]),
+                                "weight_decay": weight_decay if decayed else 0.0})["params"].append(p)
+    return list(groups.values())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--set", action="append", default=[], dest="overrides")
+    ap.add_argument("--threads", type=int, default=0)
+    args = ap.parse_args()
+    config = load_config(args.config, args.overrides)
+    task, opt, train = config["task"], config.get("optimizer", {}), config.get("train", {})
+    seed = int(train.get("seed", 42))
+    epochs, batch_size = float(train.get("epochs", 3)), int(train.get("batch_size", 32))
+    eval_batch = int(train.get("eval_batch_size", 64))
+    max_length = int(train.get("max_seq_length", 128))
+    bf16 = train.get("precision", "fp32") == "bf16"
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    tagging = task["type"] == "tagging"
+    if tagging:
+        columns = int(task.get("word_column", 0)), int(task.get("tag_column", -1))
+        train_sents = conll_sentences(os.path.join(args.data, task.get("train_file", "train.txt")), *columns)
+        dev_sents = conll_sentences(os.path.join(args.data, task.get("dev_file", "test.txt")), *columns)
+        if train.get("max_train_examples"):
+            train_sents = train_sents[: int(train["max_train_examples"])]
+        tags = sorted({t for _, ts in train_sents for t in ts})
+        train_f = encode_chunking(tokenizer, train_sents, tags, max_length)
+        dev_f = encode_chunking(tokenizer, dev_sents, tags, max_length)
+        labels, regression = tags, False
+        model_class = AutoModelForTokenClassification
+    else:
+        name = task["name"].lower().replace("-", "")
+        labels, _ = GLUE[name]
+        regression = labels is None
+        train_ex = glue_examples(name, os.path.join(args.data, "train.tsv"))
+        if train.get("max_train_examples"):
+            train_ex = train_ex[: int(train["max_train_examples"])]
+        dev_ex = glue_examples(name, os.path.join(args.data, "dev.tsv"))
+        train_f = encode_glue(tokenizer, train_ex, labels, max_length, bool(task.get("both_orders", False)))
+        dev_f = encode_glue(tokenizer, dev_ex, labels, max_length, False)
+        model_class = AutoModelForSequenceClassification
+
+    num_labels = 1 if regression else len(labels)
+    hf_config = AutoConfig.from_pretrained(args.model, num_labels=num_labels,
+                                           problem_type="regression" if regression else None)
+    if train.get("random_init"):
+        model = model_class.from_config(hf_config)
+    else:
+        model = model_class.from_pretrained(args.model, config=hf_config)
+    layers = hf_config.num_hidden_layers
+    lr = float(opt.get("learning_rate", 1e-4))
+    groups = param_groups(model, lr, float(opt.get("layer_decay", 0.8)), float(opt.get("weight_decay", 0.01)), layers)
+    optimizer = torch.optim.AdamW(groups, lr=lr, betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
+                                  eps=float(opt.get("eps", 1e-6)))
+    steps_per_epoch = math.ceil(len(train_f) / batch_size)
+    total = math.ceil(epochs * steps_per_epoch)
+    warmup = int(float(opt.get("warmup_proportion", 0.1)) * total)
+    rate = lambda step: lr * step / warmup if step < warmup else (0.0 if step >= total else lr * (1 - step / total))
+    clip = float(opt.get("max_grad_norm", 1.0))
+    pad_id = tokenizer.pad_token_id
+    generator = torch.Generator().manual_seed(seed)
+
+    def evaluate():
+        model.eval()
+        outputs = []
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            for begin in range(0, len(dev_f), eval_batch):
+                rows = list(range(begin, min(begin + eval_batch, len(dev_f))))
+                ids, mask, types, _ = collate(dev_f, rows, pad_id, regression, tagging)
+                logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.float()
+                outputs.extend(logits[i] for i in range(len(rows)))
+        model.train()
+        if tagging:
+            predicted, gold = [], []
+            for f, logits, (words, word_tags) in zip(dev_f, outputs, dev_sents):
+                pieces = [i for i, l in enumerate(f["labels"]) if l != -100]
+                guess = [labels[int(logits[i].argmax())] for i in pieces]
+                predicted.append(guess + ["O"] * (len(words) - len(guess)))  # words cut by max_length
+                gold.append(word_tags)
+            return chunk_f1(predicted, gold)
+        if regression:
+            return glue_scores(name, [float(o[0]) for o in outputs], [f["label"] for f in dev_f])
+        return glue_scores(name, [int(o.argmax()) for o in outputs], [f["label"] for f in dev_f])
+
+    main_metric = "f1" if tagging else GLUE[name][1][0]
+    best, best_epoch = None, 0.0
+    step, train_seconds, train_tokens = 0, 0.0, 0
+    model.train()
+    epoch = 0
+    while step < total:
+        order = torch.randperm(len(train_f), generator=generator).tolist()
+        for begin in range(0, len(order), batch_size):
+            if step >= total:
+                break
+            start = time.perf_counter()
+            rows = order[begin:begin + batch_size]
+            ids, mask, types, target = collate(train_f, rows, pad_id, regression, tagging)
+            for group in optimizer.param_groups:
+                group["lr"] = rate(step) * group["multiplier"]
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+            logits = logits.float()
+            if tagging:
+                loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
+                                                         ignore_index=-100)
+            elif regression:
+                loss = torch.nn.functional.mse_loss(logits.squeeze(-1), target)
+            else:
+                loss = torch.nn.functional.cross_entropy(logits, target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            train_seconds += time.perf_counter() - start
+            train_tokens += int(mask.sum())
+        epoch += 1
+        scores = evaluate()
+        print(f"epoch {epoch} dev {json.dumps(scores)}", file=sys.stderr, flush=True)
+        if best is None or scores[main_metric] > best[main_metric]:
+            best, best_epoch = scores, min(epoch, epochs)
+    print(json.dumps({"scores": best, "best_epoch": best_epoch, "steps": step, "train_tokens": train_tokens,
+                      "train_seconds": train_seconds, "tokens_per_second": train_tokens / train_seconds}))
+
+
+if __name__ == "__main__":
+    main()
