@@ -8,17 +8,19 @@
 # runs on MRPC), as ratios.
 #
 # Usage: scripts/compare_finetune.sh [OUT_DIR=compare-out]
-# Environment: TASKS (default "mrpc stsb rte cola sst2 chunking"), SEEDS (default "1 2 3"),
+# Environment: TASKS (default "mrpc stsb rte cola sst2 chunking squad1"), SEEDS (default "1 2 3"),
 #   SCALE=quick|full (default quick: training subsets of 300-1000 examples and 3 epochs, about an hour
 #   on 2 cores; full: the configs' recipes on whole training sets, SST-2 cut to 20,000 sentences), THREADS (default: all cores),
-#   ELECTRA_DATA_DIR (default ../shared/data), BUILD (default build), SPEED=0 skips the bf16 runs.
+#   ELECTRA_DATA_DIR (default ../shared/data), SPEED=0 skips the bf16 runs, BUILD (default
+#   build-torch2: LibTorch 2.11, the torch the transformers side runs on, so that speed compares like
+#   with like; build (Debian's LibTorch 1.13) works too).
 # Time budget (2 cores, quick): 1-3 minutes per run, 3 runs per task and seed; logs in OUT/*.log.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$(mkdir -p "${1:-compare-out}" && cd "${1:-compare-out}" && pwd)"
 data="${ELECTRA_DATA_DIR:-$root/../shared/data}"
-bin="$root/${BUILD:-build}/bin"
-tasks="${TASKS:-mrpc stsb rte cola sst2 chunking}"
+bin="$root/${BUILD:-build-torch2}/bin"
+tasks="${TASKS:-mrpc stsb rte cola sst2 chunking squad1}"
 read -r -a seeds <<< "${SEEDS:-1 2 3}"
 threads="${THREADS:-$(nproc)}"
 scale="${SCALE:-quick}"
@@ -34,22 +36,29 @@ echo "converted $package -> $model"
 task_args() {  # task -> config, data folder, overrides (quick: subsets and 3 epochs, sized for ~1 hour on 2 cores)
   local q=()
   case "$1" in
-    mrpc) q=(train.max_train_examples=300); echo "mrpc $data/glue/MRPC" ;;
+    mrpc) q=(train.max_train_examples=400); echo "mrpc $data/glue/MRPC" ;;
     stsb) q=(train.max_train_examples=500 train.epochs=3); echo "stsb $data/glue/STS-B" ;;
     rte) q=(train.max_train_examples=300 train.epochs=3); echo "rte $data/glue/RTE" ;;
     cola) q=(train.max_train_examples=1000); echo "cola $data/glue/CoLA" ;;
     sst2) q=(train.max_train_examples=1000); echo "sst2 $data/glue/SST-2" ;;
     chunking) q=(train.max_train_examples=500); echo "chunking $data/conll2000" ;;
+    squad1) q=(train.max_train_examples=300 train.max_eval_examples=300)  # SQuAD 1.1 dev split by article
+            echo "squad1 $data/squad/v1.1 task.train_file=\"dev-v1.1.json\" task.train_articles=24 train.max_seq_length=128"
+            echo "squad.doc_stride=64 squad.max_query_length=32" ;;
     *) echo "compare_finetune: unknown task $1" >&2; exit 2 ;;
   esac
   if [ "$scale" = quick ]; then echo "${q[@]}"; elif [ "$1" = sst2 ]; then echo train.max_train_examples=20000; fi
 }
 
+# A rerun with the same OUT_DIR continues: runs already in results.jsonl are not repeated.
 results="$out/results.jsonl"
-: > "$results"
+touch "$results"
 run() {  # side task seed precision config data overrides...
   local side=$1 task=$2 seed=$3 precision=$4 config=$5 dir=$6
   shift 6
+  if grep -q "^{\"side\": \"$side\", \"task\": \"$task\", \"seed\": $seed, \"precision\": \"$precision\"" "$results"; then
+    return 0
+  fi
   local name="$side-$task-$precision-seed$seed" sets=() line
   for o in "$@" "train.seed=$seed" "train.precision=\"$precision\""; do sets+=(--set "$o"); done
   case "$side" in
@@ -83,9 +92,9 @@ EOF
 }
 
 start=$(date +%s)
-for task in $tasks; do
-  read -r -a args <<< "$(task_args "$task" | tr '\n' ' ')"
-  for seed in "${seeds[@]}"; do
+for seed in "${seeds[@]}"; do  # seed-major: an interrupted comparison has every task at least once
+  for task in $tasks; do
+    read -r -a args <<< "$(task_args "$task" | tr '\n' ' ')"
     for side in ours hf random; do run "$side" "$task" "$seed" fp32 "${args[@]}"; done
   done
 done
@@ -97,7 +106,8 @@ echo "comparison took $(( $(date +%s) - start )) s"
 "$python" - "$results" "$out/table.md" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-main = {"mrpc": "accuracy", "stsb": "spearman", "rte": "accuracy", "cola": "mcc", "sst2": "accuracy", "chunking": "f1"}
+main = {"mrpc": "accuracy", "stsb": "spearman", "rte": "accuracy", "cola": "mcc", "sst2": "accuracy", "chunking": "f1",
+        "squad1": "f1"}
 def stat(values):
     if not values: return "-"
     sd = statistics.stdev(values) if len(values) > 1 else 0.0

@@ -12,7 +12,8 @@ vocab.txt. What differs by construction: the random streams (head initialisation
 shuffling) are torch's, not libelectra's, so equal seeds give different runs on the two sides;
 compare means over seeds.
 
-Tasks: GLUE (cola sst2 mrpc stsb rte) and tagging (CoNLL-2000 chunking). Prints one JSON line with the best
+Tasks: GLUE (cola sst2 mrpc stsb rte), tagging (CoNLL-2000 chunking) and SQuAD 1.1 split by article
+(task.train_articles), decoded the way BERT's official code decodes (n-best, max-context windows). Prints one JSON line with the best
 dev scores and the training throughput (real tokens per second inside training steps).
 
 Usage: hf_finetune.py --config configs/finetune/mrpc.json --model DIR --data DIR
@@ -28,8 +29,8 @@ import time
 
 import numpy as np
 import torch
-from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoModelForTokenClassification,
-                          AutoTokenizer)
+from transformers import (AutoConfig, AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
+                          AutoModelForTokenClassification, AutoTokenizer)
 
 GLUE = {  # name: (labels or None for regression, metrics, main metric first)
     "cola": (["0", "1"], ["mcc"]),
@@ -123,8 +124,12 @@ def collate(features, rows, pad_id, regression, tagging):
     ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), longest), dtype=torch.long)
     types = torch.zeros((len(rows), longest), dtype=torch.long)
-    labels = torch.full((len(rows), longest), -100, dtype=torch.long) if tagging else \
-        torch.zeros(len(rows), dtype=torch.float if regression else torch.long)
+    if tagging:
+        labels = torch.full((len(rows), longest), -100, dtype=torch.long)
+    elif "example" in features[rows[0]]:  # question answering: start and end
+        labels = torch.zeros((len(rows), 2), dtype=torch.long)
+    else:
+        labels = torch.zeros(len(rows), dtype=torch.float if regression else torch.long)
     for b, r in enumerate(rows):
         f = features[r]
         n = len(f["input_ids"])
@@ -134,8 +139,109 @@ def collate(features, rows, pad_id, regression, tagging):
         if tagging:
             labels[b, :n] = torch.tensor(f["labels"])
         else:
-            labels[b] = f["label"]
+            labels[b] = torch.tensor(f["label"]) if isinstance(f["label"], tuple) else f["label"]
     return ids, mask, types, labels
+
+
+def squad_examples(path, train_articles, want_train):
+    """(id, question, context, answers [(text, char start)]) of the first `train_articles` articles (training)
+    or of the others, like libelectra's split of one file by article."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)["data"]
+    titles, out = [], []
+    for article in data:
+        if article["title"] not in titles:
+            titles.append(article["title"])
+        in_train = titles.index(article["title"]) < train_articles
+        if in_train != want_train:
+            continue
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                out.append((qa["id"], qa["question"], paragraph["context"],
+                            [(a["text"], a["answer_start"]) for a in qa["answers"]]))
+    return out
+
+
+def encode_squad(tokenizer, examples, max_length, doc_stride, max_query, training):
+    """BERT's windows: [CLS] question [SEP] context piece [SEP], pieces doc_stride tokens apart; a
+    training window without the whole answer points at [CLS]."""
+    features = []
+    for index, (qid, question, context, answers) in enumerate(examples):
+        q = tokenizer(question, add_special_tokens=False)["input_ids"][:max_query]
+        enc = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
+        ctx, offsets = enc["input_ids"], enc["offset_mapping"]
+        room = max_length - len(q) - 3
+        starts, begin = [], 0
+        while True:
+            starts.append(begin)
+            if begin + room >= len(ctx):
+                break
+            begin += min(room, doc_stride)
+        windows = [(b, min(room, len(ctx) - b)) for b in starts]
+        answer = None
+        if training and answers:
+            text, char_start = answers[0]
+            char_end = char_start + len(text)
+            inside = [i for i, (a, b) in enumerate(offsets) if b > char_start and a < char_end]
+            if inside:
+                answer = (inside[0], inside[-1])
+        for w, (b, n) in enumerate(windows):
+            ids = [tokenizer.cls_token_id] + q + [tokenizer.sep_token_id] + ctx[b:b + n] + [tokenizer.sep_token_id]
+            types = [0] * (len(q) + 2) + [1] * (n + 1)
+            first = len(q) + 2
+            max_context = []
+            for t in range(b, b + n):  # BERT's _check_is_max_context
+                best = max(range(len(windows)), key=lambda j: -1 if not (windows[j][0] <= t < windows[j][0] + windows[j][1])
+                           else min(t - windows[j][0], windows[j][0] + windows[j][1] - 1 - t) + 0.01 * windows[j][1])
+                max_context.append(best == w)
+            label = (0, 0)
+            if answer and b <= answer[0] and answer[1] < b + n:
+                label = (answer[0] - b + first, answer[1] - b + first)
+            features.append({"input_ids": ids, "token_type_ids": types, "label": label, "example": index,
+                             "first": first, "offsets": offsets[b:b + n], "max_context": max_context})
+    return features
+
+
+def squad_scores(examples, features, outputs, n_best, max_answer):
+    import collections
+    import re
+    import string
+
+    def normalize(text):
+        text = "".join(c for c in text.lower() if c not in set(string.punctuation))
+        return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+    def f1(prediction, gold):
+        p, g = normalize(prediction).split(), normalize(gold).split()
+        common = sum((collections.Counter(p) & collections.Counter(g)).values())
+        if common == 0:
+            return 0.0
+        precision, recall = common / len(p), common / len(g)
+        return 2 * precision * recall / (precision + recall)
+
+    best = {}
+    for f, logits in zip(features, outputs):
+        start, end = logits[:, 0], logits[:, 1]
+        n = len(f["offsets"])
+        top_s = sorted(range(n), key=lambda i: -float(start[f["first"] + i]))[:n_best]
+        top_e = sorted(range(n), key=lambda i: -float(end[f["first"] + i]))[:n_best]
+        for i in top_s:
+            if not f["max_context"][i]:
+                continue
+            for j in top_e:
+                if j < i or j - i + 1 > max_answer:
+                    continue
+                score = float(start[f["first"] + i] + end[f["first"] + j])
+                if f["example"] not in best or score > best[f["example"]][0]:
+                    context = examples[f["example"]][2]
+                    best[f["example"]] = (score, context[f["offsets"][i][0]:f["offsets"][j][1]])
+    em = f1_sum = 0.0
+    for index, (_, _, _, answers) in enumerate(examples):
+        prediction = best.get(index, (0, ""))[1]
+        golds = [a for a, _ in answers]
+        em += max(float(normalize(prediction) == normalize(g)) for g in golds)
+        f1_sum += max(f1(prediction, g) for g in golds)
+    return {"exact_match": 100 * em / len(examples), "f1": 100 * f1_sum / len(examples)}
 
 
 # ---------------------------------------------------------------- metrics
@@ -224,7 +330,23 @@ def main():
 
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     tagging = task["type"] == "tagging"
-    if tagging:
+    qa = task["type"] == "squad"
+    squad = config.get("squad", {})
+    if qa:
+        path = os.path.join(args.data, task.get("dev_file", "dev-v1.1.json"))
+        articles = int(task.get("train_articles", 0))
+        train_ex = squad_examples(path, articles, True)
+        dev_ex = squad_examples(path, articles, False)
+        if train.get("max_train_examples"):
+            train_ex = train_ex[: int(train["max_train_examples"])]
+        if train.get("max_eval_examples"):
+            dev_ex = dev_ex[: int(train["max_eval_examples"])]
+        window = (max_length, int(squad.get("doc_stride", 128)), int(squad.get("max_query_length", 64)))
+        train_f = encode_squad(tokenizer, train_ex, *window, training=True)
+        dev_f = encode_squad(tokenizer, dev_ex, *window, training=False)
+        labels, regression = None, False
+        model_class = AutoModelForQuestionAnswering
+    elif tagging:
         columns = int(task.get("word_column", 0)), int(task.get("tag_column", -1))
         train_sents = conll_sentences(os.path.join(args.data, task.get("train_file", "train.txt")), *columns)
         dev_sents = conll_sentences(os.path.join(args.data, task.get("dev_file", "test.txt")), *columns)
@@ -247,7 +369,7 @@ def main():
         dev_f = encode_glue(tokenizer, dev_ex, labels, max_length, False)
         model_class = AutoModelForSequenceClassification
 
-    num_labels = 1 if regression else len(labels)
+    num_labels = 2 if qa else 1 if regression else len(labels)
     hf_config = AutoConfig.from_pretrained(args.model, num_labels=num_labels,
                                            problem_type="regression" if regression else None)
     if train.get("random_init"):
@@ -274,9 +396,12 @@ def main():
             for begin in range(0, len(dev_f), eval_batch):
                 rows = list(range(begin, min(begin + eval_batch, len(dev_f))))
                 ids, mask, types, _ = collate(dev_f, rows, pad_id, regression, tagging)
-                logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.float()
+                out = model(input_ids=ids, attention_mask=mask, token_type_ids=types)
+                logits = torch.stack([out.start_logits, out.end_logits], -1).float() if qa else out.logits.float()
                 outputs.extend(logits[i] for i in range(len(rows)))
         model.train()
+        if qa:
+            return squad_scores(dev_ex, dev_f, outputs, int(squad.get("n_best", 20)), int(squad.get("max_answer_length", 30)))
         if tagging:
             predicted, gold = [], []
             for f, logits, (words, word_tags) in zip(dev_f, outputs, dev_sents):
@@ -289,7 +414,7 @@ def main():
             return glue_scores(name, [float(o[0]) for o in outputs], [f["label"] for f in dev_f])
         return glue_scores(name, [int(o.argmax()) for o in outputs], [f["label"] for f in dev_f])
 
-    main_metric = "f1" if tagging else GLUE[name][1][0]
+    main_metric = "f1" if tagging or qa else GLUE[name][1][0]
     best, best_epoch = None, 0.0
     step, train_seconds, train_tokens = 0, 0.0, 0
     model.train()
@@ -305,9 +430,17 @@ def main():
             for group in optimizer.param_groups:
                 group["lr"] = rate(step) * group["multiplier"]
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
-            logits = logits.float()
-            if tagging:
+                out = model(input_ids=ids, attention_mask=mask, token_type_ids=types)
+            if qa:  # padding is never an answer, as in libelectra
+                pad = mask.eq(0)
+                start_logits = out.start_logits.float().masked_fill(pad, -1e4)
+                end_logits = out.end_logits.float().masked_fill(pad, -1e4)
+                loss = (torch.nn.functional.cross_entropy(start_logits, target[:, 0]) +
+                        torch.nn.functional.cross_entropy(end_logits, target[:, 1])) / 2
+            logits = None if qa else out.logits.float()
+            if qa:
+                pass
+            elif tagging:
                 loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
                                                          ignore_index=-100)
             elif regression:

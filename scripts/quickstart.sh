@@ -2,7 +2,7 @@
 # The main job on a built-in default: installs what is needed, builds, takes the English corpus
 # that ships with the repository (corpus/: seven public-domain novels), trains a WordPiece vocabulary,
 # prepares pre-training data, pre-trains the tiny ELECTRA for a few minutes, exports it and
-# runs electra-detect on the model card's sentence.
+# runs electra-detect on the model card's sentence; the run's report.html shows its curves.
 #
 # Environment: ELECTRA_CORPUS=FILE|DIR   use your own corpus (one sentence per line, blank
 #                                        line between documents) instead of the novels
@@ -61,3 +61,4 @@ echo "[quickstart] a few CPU minutes leave the discriminator close to chance (RE
 echo "[quickstart] to train on for an hour (README: what longer runs reach): $bin/electra-pretrain" \
      "--config configs/pretrain/tiny.json --data $work/data --output $work/run --resume --steps 18000" \
      "--max-minutes 60 --nproc-per-node $ranks --precision $precision"
+echo "[quickstart] report (curves, final numbers, config; open it in a browser): $work/run/report.html"

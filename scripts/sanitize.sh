@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(json config safetensors vocab wordpiece data tasks)
+[ ${#targets[@]} -eq 0 ] && targets=(json config safetensors vocab wordpiece data tasks tf_checkpoint torch_pickle)
 dir=${ELECTRA_SANITIZE_DIR:-build-asan}
 
 missing=()
@@ -90,6 +90,16 @@ if [ -d "$seeds/tasks" ]; then
   printf 'the DT B-NP\nfox NN I-NP\njumps VBZ B-VP\n\n-DOCSTART- -X- O\n' | seed tasks 05
 fi
 
+if [ -d "$seeds/tf_checkpoint" ]; then
+  # The first byte picks the file the input replaces (fuzz/fuzz_tf_checkpoint.cpp): 00 the index,
+  # 01 the data file, whole (a cut one only fails the size check).
+  seed tf_checkpoint 00 < tests/fixtures/tf/electra_tiny/model.ckpt.index
+  { printf '\x01'; cat tests/fixtures/tf/electra_tiny/model.ckpt.data-00000-of-00001; } > "$seeds/tf_checkpoint/data"
+fi
+if [ -d "$seeds/torch_pickle" ]; then
+  for f in tests/fixtures/pickle/*.bin; do seed torch_pickle < "$f"; done
+fi
+
 set -o pipefail
 # Inputs that once crashed a target stay in its corpus (fuzz/regressions/TARGET/).
 for t in "${targets[@]}"; do
@@ -103,6 +113,7 @@ for t in "${targets[@]}"; do
   set +e
   max_len=65536
   [ "$t" = wordpiece ] && max_len=4096  # text: long inputs only slow it down
+  [ "$t" = tf_checkpoint ] && max_len=131072  # the fixture's data file (117 KB) plus its selector byte
   "$dir/bin/fuzz_$t" -max_total_time="$seconds" -max_len=$max_len -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$dir/fuzz-crashes/$t-" "$seeds/$t" > "$log" 2>&1
   rc=$?

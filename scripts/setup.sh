@@ -2,6 +2,7 @@
 # Installs the Debian packages libelectra needs (only those missing) and builds it into build/.
 # Usage: scripts/setup.sh [extra cmake -D options...]
 # Environment: ELECTRA_TARGETS="t1 t2 ..." builds only those targets (default: everything).
+#              ELECTRA_TEST_PACKAGES="p1 p2 ..." more Debian packages to install (scripts/test.sh's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libgtest-dev libutf8proc-dev
   libopenblas0-pthread python3 python3-torch
 )
+# Packages only the tests need, named by scripts/test.sh (chromium: the run reports in a browser).
+packages+=(${ELECTRA_TEST_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,8 @@
 # Environment: ELECTRA_BUILDS="a b s" (default all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Test-only Debian packages scripts/setup.sh installs too: cli.report opens the run reports in chromium.
+export ELECTRA_TEST_PACKAGES="chromium"
 if [ -z "${ELECTRA_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
   export ELECTRA_DATA_DIR="$(cd ../shared/data && pwd)"
 fi

@@ -11,8 +11,10 @@
 #include "electra/io/state_dict.h"
 #include "electra/models/electra_model.h"
 #include "electra/util/error.h"
+#include "io/model_card.h"
 #include "io/tf_checkpoint.h"
 #include "io/torch_pickle.h"
+#include "tokenization/tokenizer_json.h"
 #include "util/files.h"
 #include "util/json_reader.h"
 
@@ -333,11 +335,28 @@ Conversion convert_tf_electra(TensorMap t, const ConvertOptions& options, const 
 
 std::string strip_bert_prefix(const std::string& name) { return starts_with(name, "bert.") ? name.substr(5) : name; }
 
+// tokenizer_config.json's do_lower_case, else tokenizer.json's normalizer, else true.
 bool lowercase_of(const std::string& dir) {
   const std::string path = join(dir, "tokenizer_config.json");
-  if (!exists(path)) return true;
-  const json j = read_json(path);
-  return !(j.is_object() && j.contains("do_lower_case") && j["do_lower_case"].is_boolean()) || j["do_lower_case"].get<bool>();
+  if (exists(path)) {
+    const json j = read_json(path);
+    if (j.is_object() && j.contains("do_lower_case") && j["do_lower_case"].is_boolean()) return j["do_lower_case"].get<bool>();
+  }
+  const std::string tokenizer = join(dir, "tokenizer.json");
+  return exists(tokenizer) ? read_tokenizer_json(tokenizer).options.lowercase : true;
+}
+
+// The licence and language the source's own model card states: what is converted keeps them.
+// The card is informative only, so one that cannot be read is passed over.
+void read_source_card(const std::string& dir, Conversion& conv) {
+  const std::string readme = join(dir, "README.md");
+  if (!exists(readme)) return;
+  try {
+    const auto meta = card_metadata(read_text_file(readme, 16ull << 20));
+    if (const auto it = meta.find("license"); it != meta.end()) conv.license = it->second;
+    if (const auto it = meta.find("language"); it != meta.end()) conv.language = it->second;
+  } catch (const Error&) {
+  }
 }
 
 }  // namespace
@@ -424,17 +443,49 @@ Conversion convert_checkpoint(const std::string& source, const ConvertOptions& o
       conv = convert_bert(std::move(named), config, origin, std::move(conv));
     }
   }
-  conv.vocab_file = !options.vocab.empty() ? options.vocab
-                    : exists(join(tokenizer_dir, "vocab.txt")) ? join(tokenizer_dir, "vocab.txt")
-                                                               : "";
+  conv.vocab_file = !options.vocab.empty()                          ? options.vocab
+                    : exists(join(tokenizer_dir, "vocab.txt"))      ? join(tokenizer_dir, "vocab.txt")
+                    : exists(join(tokenizer_dir, "tokenizer.json")) ? join(tokenizer_dir, "tokenizer.json")
+                                                                    : "";
   conv.lowercase = options.lowercase.value_or(lowercase_of(tokenizer_dir));
+  conv.source = source;
+  std::error_code ec;
+  read_source_card(fs::is_directory(source, ec) ? source : tokenizer_dir, conv);
   return conv;
 }
+
+namespace {
+
+// A converted folder's card: where the weights came from and what of them was left out.
+ModelCard conversion_card(const Conversion& conv, const ConvertedModel& model) {
+  ModelCard card;
+  card.origin = ModelOrigin::converted;
+  card.architecture = model.config.architectures.empty() ? "" : model.config.architectures.front();
+  card.base_model = conv.source;
+  card.source_format = to_string(conv.format);
+  card.license = conv.license;
+  card.language = conv.language;
+  card.tags = {"converted"};
+  constexpr std::size_t kShown = 20;  // a TensorFlow checkpoint drops hundreds of optimizer slots
+  for (std::size_t i = 0; i < conv.dropped.size() && i < kShown; ++i) {
+    const std::string& d = conv.dropped[i];  // "name: why"
+    const auto colon = d.find(": ");
+    card.notes.push_back(colon == std::string::npos ? "Dropped " + d
+                                                    : "Dropped `" + d.substr(0, colon) + "`: " + d.substr(colon + 2));
+  }
+  if (conv.dropped.size() > kShown) {
+    card.notes.push_back("... and " + std::to_string(conv.dropped.size() - kShown) + " more dropped tensors");
+  }
+  if (conv.vocab_file.empty()) card.notes.push_back("The source had no vocabulary: this folder has no tokenizer files.");
+  return card;
+}
+
+}  // namespace
 
 void save_conversion(const Conversion& conv, const std::string& output, const ConvertOptions& options) {
   std::optional<Vocab> vocab;
   if (!conv.vocab_file.empty()) {
-    vocab = Vocab::from_file(conv.vocab_file);
+    vocab = read_vocab_file(conv.vocab_file);
     if (vocab->size() > conv.discriminator.config.vocab_size) {
       throw file_error(conv.vocab_file, "has " + std::to_string(vocab->size()) + " tokens but the checkpoint's "
                                             "embeddings have " + std::to_string(conv.discriminator.config.vocab_size) +
@@ -446,8 +497,12 @@ void save_conversion(const Conversion& conv, const std::string& output, const Co
   save.lowercase = conv.lowercase;
   save.model_max_length = static_cast<std::size_t>(conv.discriminator.config.max_position_embeddings);
   const Vocab* v = vocab ? &*vocab : nullptr;
+  save.model_card = render_model_card(conversion_card(conv, conv.discriminator));
   save_model_dir(join(output, "discriminator"), conv.discriminator.tensors, conv.discriminator.config, v, save);
-  if (conv.generator) save_model_dir(join(output, "generator"), conv.generator->tensors, conv.generator->config, v, save);
+  if (conv.generator) {
+    save.model_card = render_model_card(conversion_card(conv, *conv.generator));
+    save_model_dir(join(output, "generator"), conv.generator->tensors, conv.generator->config, v, save);
+  }
 }
 
 }  // namespace electra

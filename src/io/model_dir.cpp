@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "electra/util/error.h"
+#include "tokenization/tokenizer_json.h"
 #include "util/files.h"
 #include "util/json_reader.h"
 
@@ -154,19 +155,10 @@ ElectraForMaskedLM load_generator(const std::string& dir) {
 
 WordPieceTokenizer load_tokenizer(const std::string& dir, const ElectraConfig& config) {
   require_dir(dir);
-  WordPieceOptions options;
-  const std::string tok_config = join(dir, "tokenizer_config.json");
-  std::error_code ec;
-  if (fs::exists(tok_config, ec)) {
-    json j = parse_json(read_text_file(tok_config), tok_config);
-    if (j.contains("do_lower_case")) {
-      if (!j["do_lower_case"].is_boolean()) throw file_error(tok_config, "key \"do_lower_case\": expected true or false");
-      options.lowercase = j["do_lower_case"].get<bool>();
-    }
-  }
-  const std::string vocab_path = join(dir, "vocab.txt");
-  auto tokenizer = WordPieceTokenizer::from_vocab_file(vocab_path, options);
+  auto tokenizer = read_tokenizer_dir(dir);
   if (tokenizer.vocab().size() > config.vocab_size) {
+    std::error_code ec;
+    const std::string vocab_path = join(dir, fs::exists(join(dir, "vocab.txt"), ec) ? "vocab.txt" : "tokenizer.json");
     throw file_error(vocab_path, "has " + std::to_string(tokenizer.vocab().size()) +
                                      " tokens but config.json says vocab_size " + std::to_string(config.vocab_size) +
                                      ": this vocabulary does not belong to this model");
@@ -176,6 +168,13 @@ WordPieceTokenizer load_tokenizer(const std::string& dir, const ElectraConfig& c
 
 void save_model_dir(const std::string& dir, const NamedTensors& tensors, const ElectraConfig& config,
                     const Vocab* vocab, const SaveOptions& options) {
+  // Rendered first: a vocabulary it refuses (no [CLS], say) leaves no half-written folder.
+  std::string tokenizer_json;
+  if (vocab) {
+    WordPieceOptions tokenizer;
+    tokenizer.lowercase = options.lowercase;
+    tokenizer_json = tokenizer_json_text(*vocab, tokenizer, join(dir, "tokenizer.json"));
+  }
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw file_error(dir, "cannot create directory: " + ec.message());
@@ -200,7 +199,9 @@ void save_model_dir(const std::string& dir, const NamedTensors& tensors, const E
                     {"cls_token", "[CLS]"},
                     {"mask_token", "[MASK]"}};
     write_file_atomic(join(dir, "special_tokens_map.json"), special.dump(2) + "\n");
+    write_file_atomic(join(dir, "tokenizer.json"), tokenizer_json);
   }
+  if (!options.model_card.empty()) write_file_atomic(join(dir, "README.md"), options.model_card);
 }
 
 void save_model_dir(const std::string& dir, const torch::nn::Module& model, const ElectraConfig& config,

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/train/checkpoint.h"
+#include "io/model_card.h"
 #include "util/device.h"
 #include "electra/util/error.h"
 #include "util/files.h"
@@ -25,11 +27,51 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// The model card of best/: the task and its data, the training so far, the dev scores.
+ModelCard finetune_card(const FinetuneConfig& config, const FinetuneTask& task, const ElectraConfig& model,
+                        const std::string& base_model, const TaskScores& scores, double epoch, int64_t steps) {
+  ModelCard card;
+  card.origin = ModelOrigin::finetuned;
+  card.architecture = model.architectures.empty() ? "" : model.architectures.front();
+  card.base_model = config.train.random_init ? "" : base_model;
+  const std::string name = task.name();
+  switch (config.task.type) {
+    case TaskType::glue: {
+      std::string upper = name;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      card.data = "GLUE " + upper;
+      card.datasets = {"nyu-mll/glue"};
+      card.tags = {"glue", name};
+      break;
+    }
+    case TaskType::squad:
+      card.data = config.task.squad_version == 2 ? "SQuAD 2.0" : "SQuAD 1.1";
+      card.datasets = {config.task.squad_version == 2 ? "rajpurkar/squad_v2" : "rajpurkar/squad"};
+      card.tags = {"squad"};
+      break;
+    case TaskType::tagging:
+      card.data = "the token-tagging task `" + name + "`";
+      card.tags = {name};
+      break;
+    case TaskType::classification:
+    case TaskType::regression:
+      card.data = "the sentence " + to_string(config.task.type) + " task `" + name + "`";
+      card.tags = {name};
+      break;
+  }
+  card.data += " (" + std::to_string(task.num_examples(Split::train)) + " training examples)";
+  card.epochs = epoch;
+  card.steps = steps;
+  card.results_split = scores.values.empty() ? "dev set" : "the dev set, at the best of the evaluations after each epoch";
+  card.results = scores.values;
+  return card;
+}
+
 }  // namespace
 
 Finetuner::Finetuner(FinetuneConfig config, const ModelDirectory& model, const FinetuneTask& task,
                      const WordPieceTokenizer& tokenizer, std::shared_ptr<Distributed> distributed)
-    : config_(std::move(config)), task_(task), tokenizer_(tokenizer), model_config_(model.config) {
+    : config_(std::move(config)), task_(task), tokenizer_(tokenizer), model_config_(model.config), base_model_(model.path) {
   const auto& t = config_.train;
   const auto& o = config_.optimizer;
   if (t.max_seq_length > model_config_.max_position_embeddings) {
@@ -136,6 +178,8 @@ void Finetuner::save_best(const TaskScores& scores, double epoch) {
   SaveOptions options;
   options.lowercase = tokenizer_.options().lowercase;
   options.model_max_length = static_cast<size_t>(model_config_.max_position_embeddings);
+  options.model_card = render_model_card(
+      finetune_card(config_, task_, model_config_, base_model_, scores, epoch, core_->progress().step));
   save_model_dir(dir, *model_, model_config_, &tokenizer_.vocab(), options);
   json results = {{"epoch", epoch}, {"task", task_.name()}};
   for (const auto& [name, value] : scores.values) results[name] = value;

@@ -14,6 +14,7 @@
 #include "electra/dist/distributed.h"
 #include "electra/io/model_dir.h"
 #include "electra/io/state_dict.h"
+#include "io/model_card.h"
 #include "metrics/binary.h"
 #include "util/device.h"
 #include "electra/util/error.h"
@@ -245,6 +246,40 @@ void Pretrainer::restore(const std::string& dir) {
   cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed, progress.epoch, progress.cursor);
 }
 
+namespace {
+
+// The model card of an exported folder: the run's length and data, and the last evaluation.
+ModelCard pretrain_card(const PretrainConfig& run, const PretrainData& data, const ElectraConfig& model,
+                        const PretrainResult& result, double seconds, bool discriminator) {
+  ModelCard card;
+  card.origin = ModelOrigin::pretrained;
+  card.architecture = model.architectures.empty() ? "" : model.architectures.front();
+  card.base_model = discriminator ? run.train.init_discriminator : run.train.init_generator;
+  const std::string sequences = std::to_string(data.train ? data.train->size() : 0) + " training sequences of up to " +
+                                std::to_string(data.max_seq_len) + " tokens";
+  card.data = (run.train.data.empty() ? sequences : "the corpus prepared by electra-prepare in `" + run.train.data + "` (" +
+                                                        sequences + ")") +
+              ", " + to_string(run.objective) + " objective";
+  card.tags = {"pretraining", to_string(run.objective)};
+  card.steps = result.steps;
+  card.seconds = seconds;
+  if (!data.eval) {
+    card.results_split = "held-out eval split";
+    return card;
+  }
+  card.results_split = "the held-out eval split, after the last step";
+  const auto& m = result.last_eval;
+  if (discriminator) {
+    card.results = {{"replaced-token detection AUC", m.disc_auc}, {"replaced-token detection accuracy", m.disc_accuracy},
+                    {"replaced-token precision", m.disc_precision}, {"replaced-token recall", m.disc_recall}};
+  } else {
+    card.results = {{"masked-token accuracy", m.mlm_accuracy}, {"masked-language-model loss", m.mlm_loss}};
+  }
+  return card;
+}
+
+}  // namespace
+
 void Pretrainer::export_models(PretrainResult& result) {
   std::unique_ptr<Vocab> vocab;
   if (!data_.vocab_path.empty() && data_.vocab_path.size() > 4 &&
@@ -256,9 +291,14 @@ void Pretrainer::export_models(PretrainResult& result) {
   options.lowercase = data_.lowercase;
   options.model_max_length = static_cast<std::size_t>(data_.max_seq_len);
   result.generator_dir = (out / "generator").string();
+  const double seconds = core_->progress().elapsed_seconds;
+  options.model_card = render_model_card(
+      pretrain_card(config_, data_, model_->generator_config(), result, seconds, /*discriminator=*/false));
   save_model_dir(result.generator_dir, model_->generator_tensors(), model_->generator_config(), vocab.get(), options);
   if (model_->has_discriminator()) {
     result.discriminator_dir = (out / "discriminator").string();
+    options.model_card = render_model_card(
+        pretrain_card(config_, data_, model_->discriminator_config(), result, seconds, /*discriminator=*/true));
     save_model_dir(result.discriminator_dir, model_->discriminator_tensors(), model_->discriminator_config(), vocab.get(),
                    options);
   }

@@ -10,11 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "util/device.h"
 #include "electra/util/error.h"
 #include "util/files.h"
 #include "train/weight_decay.h"
+#include "util/logger.h"
 
 namespace fs = std::filesystem;
 
@@ -108,12 +110,34 @@ void TrainerCore::open_run(const std::string& config_json) {
   fs::create_directories(settings_.output);
   if (!is_main()) return;
   write_file_atomic((fs::path(settings_.output) / settings_.config_file).string(), config_json);
-  metrics_.open((fs::path(settings_.output) / "metrics.jsonl").string(), std::ios::app);
-  if (!metrics_) throw file_error((fs::path(settings_.output) / "metrics.jsonl").string(), "cannot open for writing");
+  const auto metrics_path = (fs::path(settings_.output) / "metrics.jsonl").string();
+  const auto events_folder = fs::path(settings_.output) / "tensorboard";
+  if (resumed_step_ >= 0) {
+    size_t dropped = drop_metrics_after(metrics_path, resumed_step_);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(events_folder, ec)) {
+      const auto name = entry.path().filename().string();
+      if (entry.is_regular_file(ec) && name.rfind("events.out.tfevents.", 0) == 0) {
+        dropped += drop_events_after(entry.path().string(), resumed_step_);
+      }
+    }
+    if (dropped > 0) {
+      logger("train")->info("dropped {} records logged after step {} by the interrupted run (metrics.jsonl, "
+                            "tensorboard/)", dropped, resumed_step_);
+    }
+  }
+  metrics_.open(metrics_path, std::ios::app);
+  if (!metrics_) throw file_error(metrics_path, "cannot open for writing");
+  events_ = std::make_unique<EventFileWriter>(new_event_file_path(events_folder.string()));
 }
 
 void TrainerCore::log_metrics(const nlohmann::json& record) {
-  if (metrics_.is_open()) metrics_ << record.dump() << "\n" << std::flush;
+  if (!metrics_.is_open()) return;
+  metrics_ << record.dump() << "\n" << std::flush;
+  const auto step = record.find("step");
+  if (!events_ || step == record.end() || !step->is_number_integer()) return;
+  const auto scalars = tensorboard_scalars(record);
+  if (!scalars.empty()) events_->add_scalars(step->get<int64_t>(), scalars);
 }
 
 std::string TrainerCore::checkpoint_root() const { return (fs::path(settings_.output) / "checkpoints").string(); }
@@ -140,6 +164,7 @@ std::string TrainerCore::resume(const std::string& none, const std::function<voi
   const auto& latest = checkpoints.back();
   try {
     restore(latest);
+    resumed_step_ = progress_.step;
   } catch (const Error& e) {
     if (checkpoints.size() < 2) throw;
     // Reported, not skipped: resuming silently from an older checkpoint would drop steps and
@@ -154,6 +179,50 @@ void TrainerCore::remove_checkpoints() {
   if (!is_main()) return;
   std::error_code ec;
   fs::remove_all(checkpoint_root(), ec);
+}
+
+std::vector<Scalar> tensorboard_scalars(const nlohmann::json& record) {
+  std::string prefix;
+  const auto split = record.find("split");
+  if (split != record.end() && split->is_string()) {
+    const auto name = split->get<std::string>();
+    // "eval" is the tag prefix transformers' Trainer uses for evaluations.
+    prefix = (name == "dev" || name == "eval" ? std::string("eval") : name) + "/";
+  }
+  std::vector<Scalar> out;
+  for (const auto& [key, value] : record.items()) {
+    if (key == "split" || key == "step" || !value.is_number()) continue;  // booleans are not numbers here
+    const double v = value.get<double>();
+    if (std::isfinite(v)) out.push_back({prefix + key, static_cast<float>(v)});
+  }
+  return out;
+}
+
+size_t drop_metrics_after(const std::string& path, int64_t step) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return 0;
+  const std::string bytes = read_text_file(path);
+  std::string kept;
+  size_t dropped = 0;
+  for (size_t at = 0; at < bytes.size();) {
+    const auto end = bytes.find('\n', at);
+    if (end == std::string::npos) {  // a line cut short by a crash
+      ++dropped;
+      break;
+    }
+    const auto line = std::string_view(bytes).substr(at, end + 1 - at);
+    at = end + 1;
+    // Lines that are not records with a step are kept: they are not ours to judge.
+    const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_object() && record.contains("step") && record["step"].is_number_integer() &&
+        record["step"].get<int64_t>() > step) {
+      ++dropped;
+      continue;
+    }
+    kept += line;
+  }
+  if (dropped > 0) write_file_atomic(path, kept);
+  return dropped;
 }
 
 std::string format_duration(double seconds) {

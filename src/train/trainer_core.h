@@ -27,6 +27,7 @@
 #include "train/loss_scaler.h"
 #include "electra/train/precision.h"
 #include "train/autocast_scope.h"
+#include "train/event_file.h"
 
 namespace electra {
 
@@ -90,9 +91,13 @@ class TrainerCore {
   void on_main(const std::function<void()>& work, const std::string& what);
 
   // --- the run folder ---
-  // Creates it; rank 0 writes the resolved config and appends to metrics.jsonl.
+  // Creates it; rank 0 writes the resolved config, appends to metrics.jsonl and starts a new
+  // TensorBoard event file in <output>/tensorboard. After resume() (call it first), rank 0 first
+  // drops from metrics.jsonl and the earlier event files what the interrupted run logged after
+  // the checkpoint's step, so that no step appears twice.
   void open_run(const std::string& config_json);
-  void log_metrics(const nlohmann::json& record);  // one line of metrics.jsonl (rank 0)
+  // One line of metrics.jsonl and its scalars (tensorboard_scalars) at its "step" (rank 0).
+  void log_metrics(const nlohmann::json& record);
 
   // Writes <output>/checkpoints/step-N with the weights, AdamW, the RNGs, progress() and
   // `extra_json`; keeps the newest `keep`. Rank 0 only; returns its folder ("" elsewhere).
@@ -127,9 +132,21 @@ class TrainerCore {
   std::vector<double> multipliers_;
   std::unique_ptr<GradientReducer> reducer_;
   TrainingProgress progress_;
+  int64_t resumed_step_ = -1;  // the restored checkpoint's step; -1: not resumed
   std::ofstream metrics_;  // open on rank 0 only; a closed stream ignores output
+  std::unique_ptr<EventFileWriter> events_;  // rank 0 only
 };
 
 std::string format_duration(double seconds);  // h:mm:ss, for progress lines
+
+// A metrics record's TensorBoard scalars: every finite number but "split" and "step", tagged
+// "train/<key>" for train records and "eval/<key>" for dev and eval ones ("<split>/<key>" for
+// any other split). "epoch" stays: eval/epoch maps steps to epochs.
+std::vector<Scalar> tensorboard_scalars(const nlohmann::json& record);
+
+// For a run resumed at `step`: rewrites metrics.jsonl at `path` (temporary file + rename)
+// without the records after `step` and without a line cut short by a crash. Leaves the file
+// untouched when there is nothing to drop (or no file); returns the lines dropped.
+size_t drop_metrics_after(const std::string& path, int64_t step);
 
 }  // namespace electra

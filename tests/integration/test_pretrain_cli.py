@@ -30,12 +30,17 @@ def check(condition, what):
         print("FAIL:", what)
 
 
-def main():
-    bin_dir, vocab, config = sys.argv[1:4]
-    tool = lambda name: os.path.join(bin_dir, name)  # noqa: E731
+# The tiny model these runs train (and test_report.py's): a hundred steps take seconds on one thread.
+TINY_MODEL = ["--set", "model.embedding_size=16", "--set", "model.hidden_size=32", "--set", "model.num_hidden_layers=2",
+              "--set", "model.num_attention_heads=2", "--set", "model.intermediate_size=64",
+              "--set", "model.generator_hidden_fraction=0.5", "--set", "train.batch_size=8"]
+
+
+def prepare_data(tool, vocab, work):
+    """A random corpus over the toy vocabulary's words, prepared into work/data (32 tokens, 10%
+    held out). Returns the folder and electra-prepare's completed process."""
     with open(vocab, encoding="utf-8") as f:
         words = [w.strip() for w in f if w.strip().isalpha()]
-    work = tempfile.mkdtemp(prefix="electra-pretrain-test-")
     corpus = os.path.join(work, "corpus.txt")
     rng = random.Random(1)
     with open(corpus, "w", encoding="utf-8") as f:
@@ -46,14 +51,19 @@ def main():
     data = os.path.join(work, "data")
     r = subprocess.run([tool("electra-prepare"), "--input", corpus, "--vocab", vocab, "--output", data,
                         "--max-seq-len", "32", "--eval-fraction", "0.1", "--quiet"], capture_output=True, text=True)
+    return data, r
+
+
+def main():
+    bin_dir, vocab, config = sys.argv[1:4]
+    tool = lambda name: os.path.join(bin_dir, name)  # noqa: E731
+    work = tempfile.mkdtemp(prefix="electra-pretrain-test-")
+    data, r = prepare_data(tool, vocab, work)
     check(r.returncode == 0, f"prepare: {r.stderr}")
 
     run_dir = os.path.join(work, "run")
     args = [tool("electra-pretrain"), "--config", config, "--data", data, "--output", run_dir, "--threads", "1",
-            "--set", "model.embedding_size=16", "--set", "model.hidden_size=32", "--set", "model.num_hidden_layers=2",
-            "--set", "model.num_attention_heads=2", "--set", "model.intermediate_size=64",
-            "--set", "model.generator_hidden_fraction=0.5", "--set", "train.batch_size=8",
-            "--set", "train.log_every=1", "--set", "train.eval_every=50", "--set", "train.save_every=1000",
+            *TINY_MODEL, "--set", "train.log_every=1", "--set", "train.eval_every=50", "--set", "train.save_every=1000",
             "--steps", "400"]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     metrics = os.path.join(run_dir, "metrics.jsonl")

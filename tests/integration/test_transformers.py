@@ -5,7 +5,8 @@
    into libelectra and give the same logits and hidden states (<= 1e-4).
 2. Every directory our tools write (electra-pretrain's discriminator/ and generator/, electra-finetune's
    best/ for each task family with its default head) loads with from_pretrained with no missing,
-   unexpected or mismatched keys, and gives the same outputs as libelectra (<= 1e-4).
+   unexpected or mismatched keys, and gives the same outputs as libelectra (<= 1e-4); its README.md
+   model card has the metadata block huggingface_hub reads, with the architecture's pipeline_tag.
 3. AutoTokenizer on an exported directory gives the ids our tokenizer gives, on real sentences and
    pairs from ELECTRA_DATA_DIR (GLUE, SQuAD, CoNLL-2000) when it is set, and on built-in ones.
 
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 
+import huggingface_hub
 import torch
 import transformers
 from safetensors.torch import load_file, save_file
@@ -176,6 +178,18 @@ def finetune(bin_dir, config_dir, model, work):
     return best
 
 
+# What the Hub shows for each exported architecture (no pipeline runs replaced-token detection).
+PIPELINE_TAGS = {ElectraForPreTraining: None, ElectraForMaskedLM: "fill-mask",
+                 ElectraForSequenceClassification: "text-classification",
+                 ElectraForTokenClassification: "token-classification", ElectraForQuestionAnswering: "question-answering"}
+
+
+def model_card(where):
+    """The metadata block of an exported folder's README.md, as huggingface_hub reads it ({} when absent)."""
+    path = os.path.join(where, "README.md")
+    return huggingface_hub.ModelCard.load(path).data.to_dict() if os.path.exists(path) else {}
+
+
 def ours_to_hf(bin_dir, config_dir, source_dir, vocab, work):
     """Part 2: directories written by our tools. Returns the exported discriminator."""
     run_dir = pretrain(bin_dir, config_dir, source_dir, vocab, work)
@@ -191,6 +205,10 @@ def ours_to_hf(bin_dir, config_dir, source_dir, vocab, work):
         compare(what, ours(bin_dir, where, inputs, work), theirs(model, inputs), inputs["attention_mask"])
         auto = AutoModel.from_pretrained(where)
         check(type(auto).__name__ == "ElectraModel", f"{what}: AutoModel gives the ElectraModel encoder")
+        card = model_card(where)
+        check(card.get("library_name") == "transformers" and card.get("license") == "apache-2.0" and
+              "libelectra" in card.get("tags", []) and card.get("pipeline_tag") == PIPELINE_TAGS[cls],
+              f"{what}: README.md model card metadata ({card})")
     return disc
 
 

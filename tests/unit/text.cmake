@@ -47,3 +47,6 @@ electra_test(test_text SOURCES test_vocab.cpp test_wordpiece.cpp
 add_test(NAME text.reference_wordpiece.self_test
   COMMAND ${ELECTRA_PYTHON} ${_wordpiece_script} --self-test)
 set_tests_properties(text.reference_wordpiece.self_test PROPERTIES LABELS "unit;text")
+# tokenizer.json (Hugging Face fast tokenizers) for WordPiece: writer, reader, model folders.
+electra_test(test_tokenizer_json SOURCES test_tokenizer_json.cpp
+  LIBS electra_text nlohmann_json::nlohmann_json LABELS unit text)

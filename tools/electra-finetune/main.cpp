@@ -8,6 +8,7 @@
 #include "../common/cpu_setup.h"
 #include "../common/launcher.h"
 #include "../common/output_guard.h"
+#include "../common/run_report_step.h"
 #include "../common/tool_main.h"
 #include "util/logger.h"
 #include "electra/electra.h"
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
     auto config = electra::FinetuneConfig::load(config_path, overrides);
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("finetune", distributed_options, config.train.device);
-    electra::tools::RunFolder run_folder(output, {"checkpoints", "metrics.jsonl", "best"}, resume, overwrite, distributed);
+    electra::tools::RunFolder run_folder(output, {"checkpoints", "metrics.jsonl", "tensorboard", "best", "report.html"}, resume, overwrite,
+                                         distributed);
 
     // The vocabulary is checked against the model before any data is read or any training starts.
     const auto model = electra::read_model_dir(model_dir);
@@ -88,14 +90,15 @@ int main(int argc, char** argv) {
       std::printf("training: %lld tokens in %.1f s, %.0f tokens/s (rank 0)\n", static_cast<long long>(result.train_tokens),
                   result.train_seconds, static_cast<double>(result.train_tokens) / result.train_seconds);
     }
+    if (!result.interrupted && !predict_file.empty()) {
+      finetuner.write_predictions();
+      std::cout << "predictions: " << output << "\n";
+    }
+    electra::tools::write_run_report_of("electra-finetune", output);  // also when interrupted
     if (result.interrupted) {
       std::cout << "interrupted after " << result.steps
                 << " steps; the best model so far is kept; continue with the same command and --resume\n";
       return 130;
-    }
-    if (!predict_file.empty()) {
-      finetuner.write_predictions();
-      std::cout << "predictions: " << output << "\n";
     }
     return 0;
   });

@@ -7,6 +7,7 @@
 #include "../common/cpu_setup.h"
 #include "../common/launcher.h"
 #include "../common/output_guard.h"
+#include "../common/run_report_step.h"
 #include "../common/tool_main.h"
 #include "util/logger.h"
 #include "electra/data/pretraining_dataset.h"
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
     if (config.train.output.empty()) throw electra::Error("no output folder: set train.output or pass --output");
     const int used_threads = electra::tools::configure_cpu(argv, config.train.precision, config.train.threads);
     const auto distributed = electra::tools::start_distributed("train", distributed_options, config.train.device);
-    electra::tools::RunFolder run_folder(config.train.output, {"checkpoints", "metrics.jsonl", "discriminator", "generator"},
+    electra::tools::RunFolder run_folder(config.train.output,
+                                         {"checkpoints", "metrics.jsonl", "tensorboard", "discriminator", "generator", "report.html"},
                                          resume, overwrite, distributed);
 
     const auto train = electra::PretrainingDataset::open(config.train.data, "train");
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
     }
     if (!result.discriminator_dir.empty()) std::cout << "discriminator: " << result.discriminator_dir << "\n";
     std::cout << "generator: " << result.generator_dir << "\n";
+    electra::tools::write_run_report_of("electra-pretrain", config.train.output);  // also when interrupted
     if (result.interrupted) {
       std::cout << "interrupted; continue with: electra-pretrain --config " << config_path << " --resume"
                 << (output.empty() ? "" : " --output " + output) << (data.empty() ? "" : " --data " + data) << "\n";

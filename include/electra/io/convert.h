@@ -38,9 +38,11 @@ struct Conversion {
   CheckpointFormat format;
   ConvertedModel discriminator;                // ElectraModel when the source has no RTD head (BERT)
   std::optional<ConvertedModel> generator;     // from an MLM head (ELECTRA's generator, BERT's cls.predictions)
-  std::string vocab_file;                      // empty when none was found
+  std::string vocab_file;                      // vocab.txt, else tokenizer.json; empty when none was found
   bool lowercase = true;
   std::vector<std::string> dropped;            // "bert/pooler/dense/kernel: ELECTRA has no pooler", ...
+  std::string source;                          // as given to convert_checkpoint (for the model card)
+  std::string license, language;               // from the source's README.md metadata; empty when not stated
 };
 
 // Finds the format of `source` (a directory, a TF checkpoint prefix or .index file), reads it whole
@@ -49,7 +51,7 @@ CheckpointFormat detect_checkpoint_format(const std::string& source);
 Conversion convert_checkpoint(const std::string& source, const ConvertOptions& options = {});
 
 // Writes <output>/discriminator and, when there is one, <output>/generator (config.json,
-// model.safetensors, vocab.txt, tokenizer files).
+// model.safetensors, vocab.txt, tokenizer files, a README.md model card naming the source).
 void save_conversion(const Conversion& conversion, const std::string& output, const ConvertOptions& options = {});
 
 }  // namespace electra

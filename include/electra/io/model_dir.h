@@ -1,6 +1,6 @@
 #pragma once
-// Hugging Face model directories: config.json, model.safetensors, vocab.txt,
-// tokenizer_config.json, special_tokens_map.json.
+// Hugging Face model directories: config.json, model.safetensors, vocab.txt, tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json, README.md (the model card).
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,18 +52,21 @@ void load_weights(torch::nn::Module& model, const std::string& dir, const LoadOp
 ElectraForPreTraining load_discriminator(const std::string& dir);
 ElectraForMaskedLM load_generator(const std::string& dir);
 
-// vocab.txt with tokenizer_config.json's do_lower_case (default true). Refuses a
-// vocabulary with more entries than config.vocab_size (its ids would not fit).
+// vocab.txt and/or tokenizer.json (a BERT-style WordPiece one; when both exist they must agree),
+// lowercasing from tokenizer_config.json's do_lower_case, else tokenizer.json's normalizer, else
+// true. Refuses a vocabulary with more entries than config.vocab_size (its ids would not fit).
 WordPieceTokenizer load_tokenizer(const std::string& dir, const ElectraConfig& config);
 
 struct SaveOptions {
   torch::ScalarType dtype = torch::kFloat;  // storage dtype of floating tensors
   bool lowercase = true;                    // written to tokenizer_config.json
   std::size_t model_max_length = 512;
+  std::string model_card;                   // README.md (Hugging Face model card) when not empty
 };
 
 // Writes a directory `transformers` loads without missing/unexpected-key warnings. Each file
-// is written atomically; the directory is created when needed. `vocab` may be null.
+// is written atomically; the directory is created when needed. `vocab` may be null; when given,
+// vocab.txt, tokenizer.json (BERT's fast tokenizer) and the tokenizer configuration are written.
 void save_model_dir(const std::string& dir, const NamedTensors& tensors, const ElectraConfig& config,
                     const Vocab* vocab, const SaveOptions& options = {});
 void save_model_dir(const std::string& dir, const torch::nn::Module& model, const ElectraConfig& config,

@@ -86,6 +86,7 @@ class Finetuner {
   const FinetuneTask& task_;
   const WordPieceTokenizer& tokenizer_;
   ElectraConfig model_config_;
+  std::string base_model_;  // the folder the weights came from (for the model card)
   std::unique_ptr<TrainerCore> core_;  // device, AdamW, step, checkpoints (train/trainer_core.h)
   TaskModel model_{nullptr};
   LinearSchedule schedule_;
