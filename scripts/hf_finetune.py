@@ -110,12 +110,16 @@ def encode_chunking(tokenizer, sentences, tags, max_length):
     features = []
     for words, word_tags in sentences:
         enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
-        labels, previous = [], None
-        for word in enc.word_ids():
-            labels.append(-100 if word is None or word == previous else tags.index(word_tags[word]))
+        labels, firsts, previous = [], [], None
+        for i, word in enumerate(enc.word_ids()):
+            first = word is not None and word != previous
+            if first:
+                firsts.append(i)
+            # A tag the training subset never showed cannot be learnt: left out of the loss, still scored.
+            labels.append(tags.index(word_tags[word]) if first and word_tags[word] in tags else -100)
             previous = word
         features.append({"input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"], "labels": labels,
-                         "words": len(words)})
+                         "firsts": firsts})
     return features
 
 
@@ -405,8 +409,7 @@ def main():
         if tagging:
             predicted, gold = [], []
             for f, logits, (words, word_tags) in zip(dev_f, outputs, dev_sents):
-                pieces = [i for i, l in enumerate(f["labels"]) if l != -100]
-                guess = [labels[int(logits[i].argmax())] for i in pieces]
+                guess = [labels[int(logits[i].argmax())] for i in f["firsts"]]
                 predicted.append(guess + ["O"] * (len(words) - len(guess)))  # words cut by max_length
                 gold.append(word_tags)
             return chunk_f1(predicted, gold)
