@@ -119,6 +119,10 @@ def real_minilm(work):
     lib = libelectra_forward(disc, ids, mask, types, work)
     check(lib is not None and close(masked(lib["hidden"], mask), masked(expected, mask)),
           "converted MiniLM in libelectra = BertModel (<= 1e-4)")
+    p = subprocess.run([os.path.join(BIN, "electra-detect"), "--model", disc, "--text", "hello"], capture_output=True,
+                       text=True, timeout=300)
+    check(p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "ElectraModel" in p.stderr,
+          "electra-detect on a head-less encoder: one line saying what it needs")
 
 
 def random_bert(work):

@@ -88,9 +88,16 @@ int main(int argc, char** argv) {
 
   return electra::tools::guarded_main("electra-detect", [&] {
     electra::tools::configure_cpu(argv, electra::Precision::fp32, threads);
-    if (mode == "auto") {
-      const auto kind = electra::model_kind(electra::load_config(model_dir));
-      mode = kind == electra::ModelKind::generator ? "fill" : "detect";
+    const auto config = electra::load_config(model_dir);
+    const auto kind = electra::model_kind(config);
+    if (mode == "auto") mode = kind == electra::ModelKind::generator ? "fill" : "detect";
+    const bool encoder_only =
+        !config.architectures.empty() && config.architectures.front() == "ElectraModel";
+    if (encoder_only) {  // electra-convert's BERT bodies: nothing to detect or fill with
+      throw electra::file_error(model_dir + "/config.json",
+                                "an ElectraModel is an encoder without a head (a converted BERT, for example): "
+                                "electra-detect needs a discriminator (ElectraForPreTraining) or a generator "
+                                "(ElectraForMaskedLM); fine-tune this one with electra-finetune");
     }
     return mode == "fill" ? fill(model_dir, text, pair, as_json, top_k, max_length)
                           : detect(model_dir, text, pair, as_json, threshold, max_length);
