@@ -1,6 +1,5 @@
 #include "io/tf_checkpoint.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,11 +10,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <torch/torch.h>
 
 #include "electra/util/error.h"
+#include "io/binary_fields.h"
 #include "util/crc32c.h"
 #include "util/files.h"
 
@@ -37,12 +38,6 @@ struct EntryInfo {
   uint32_t masked_crc = 0;
   bool sliced = false;     // a partitioned variable: its bytes live in per-slice entries
 };
-
-uint32_t read_le32(const uint8_t* p) {
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
-uint64_t read_le64(const uint8_t* p) { return uint64_t(read_le32(p)) | uint64_t(read_le32(p + 4)) << 32; }
 
 // ---------------------------------------------------------------- bytes with a cursor
 
@@ -87,8 +82,8 @@ class Cursor {
     return p;
   }
 
-  uint32_t fixed32() { return read_le32(take(4)); }
-  uint64_t fixed64() { return read_le64(take(8)); }
+  uint32_t fixed32() { return le32(take(4)); }
+  uint64_t fixed64() { return le64(take(8)); }
 
  private:
   const uint8_t* p_;
@@ -187,7 +182,7 @@ std::pair<const uint8_t*, size_t> read_block(const std::string& file, const std:
   if (type == 1) throw file_error(path, what + " is Snappy-compressed; only uncompressed indexes are supported");
   if (type != 0) throw file_error(path, "garbled index: " + what + " has unknown compression type " + std::to_string(type));
   const uint32_t actual = mask_crc32c(crc32c(p, h.size + 1));  // the CRC covers the type byte too
-  if (actual != read_le32(p + h.size + 1)) {
+  if (actual != le32(p + h.size + 1)) {
     throw file_error(path, what + " fails its checksum (the index file is damaged)");
   }
   return {p, static_cast<size_t>(h.size)};
@@ -200,7 +195,7 @@ void parse_block(const std::pair<const uint8_t*, size_t>& block, const std::stri
   const size_t n = block.second;
   Cursor whole(p, p + n, path, what);
   if (n < 4) whole.fail("is shorter than its restart count");
-  const uint32_t restarts = read_le32(p + n - 4);
+  const uint32_t restarts = le32(p + n - 4);
   if (restarts > (n - 4) / 4) whole.fail("has more restart points than bytes");
   const size_t data_end = n - 4 - size_t(restarts) * 4;
   Cursor c(p, p + data_end, path, what);
@@ -227,7 +222,7 @@ std::vector<std::pair<std::string, std::string>> read_table(const std::string& p
                                " bytes, shorter than the 48-byte footer)");
   }
   const auto* footer = reinterpret_cast<const uint8_t*>(file.data()) + file.size() - kFooterBytes;
-  if (read_le64(footer + kFooterBytes - 8) != kTableMagic) {
+  if (le64(footer + kFooterBytes - 8) != kTableMagic) {
     throw file_error(path, "not a TensorFlow checkpoint index, or a truncated one (bad magic number at its end)");
   }
   Cursor fc(footer, footer + kFooterBytes - 8, path, "the footer");
@@ -354,13 +349,13 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 
 bool is_directory(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  std::error_code ec;
+  return std::filesystem::is_directory(p, ec);
 }
 
 bool is_regular(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec);
 }
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -396,17 +391,14 @@ std::string named_in_checkpoint_file(const std::string& dir) {
 
 std::string prefix_in_directory(const std::string& dir) {
   std::vector<std::string> prefixes;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (const dirent* ent = ::readdir(d)) {
-      const std::string name = ent->d_name;
-      if (ends_with(name, ".index") && name.size() > 6 && is_regular(join(dir, name))) {
-        prefixes.push_back(name.substr(0, name.size() - 6));
-      }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (ends_with(name, ".index") && name.size() > 6 && entry.is_regular_file(ec)) {
+      prefixes.push_back(name.substr(0, name.size() - 6));
     }
-    ::closedir(d);
-  } else {
-    throw file_error(dir, std::string("cannot list directory: ") + std::strerror(errno));
   }
+  if (ec) throw file_error(dir, "cannot list directory: " + ec.message());
   std::sort(prefixes.begin(), prefixes.end());
   if (prefixes.empty()) throw file_error(dir, "no TensorFlow checkpoint (no *.index file) in this directory");
   if (prefixes.size() == 1) return join(dir, prefixes[0]);
