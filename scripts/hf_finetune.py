@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import resource
 import sys
 import time
 
@@ -318,6 +319,9 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--set", action="append", default=[], dest="overrides")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--compile", action="store_true", help="train the model under torch.compile (evaluation stays eager)")
+    ap.add_argument("--timing-warmup", type=int, default=5,
+                    help="steps left out of steady_tokens_per_second (torch.compile compiles in them)")
     args = ap.parse_args()
     config = load_config(args.config, args.overrides)
     task, opt, train = config["task"], config.get("optimizer", {}), config.get("train", {})
@@ -385,6 +389,7 @@ def main():
     groups = param_groups(model, lr, float(opt.get("layer_decay", 0.8)), float(opt.get("weight_decay", 0.01)), layers)
     optimizer = torch.optim.AdamW(groups, lr=lr, betas=(float(opt.get("beta1", 0.9)), float(opt.get("beta2", 0.999))),
                                   eps=float(opt.get("eps", 1e-6)))
+    forward = torch.compile(model) if args.compile else model  # the same weights: evaluate() runs them eagerly
     steps_per_epoch = math.ceil(len(train_f) / batch_size)
     total = math.ceil(epochs * steps_per_epoch)
     warmup = int(float(opt.get("warmup_proportion", 0.1)) * total)
@@ -420,6 +425,7 @@ def main():
     main_metric = "f1" if tagging or qa else GLUE[name][1][0]
     best, best_epoch = None, 0.0
     step, train_seconds, train_tokens = 0, 0.0, 0
+    warm_seconds, warm_tokens = 0.0, 0
     model.train()
     epoch = 0
     while step < total:
@@ -433,7 +439,7 @@ def main():
             for group in optimizer.param_groups:
                 group["lr"] = rate(step) * group["multiplier"]
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                out = model(input_ids=ids, attention_mask=mask, token_type_ids=types)
+                out = forward(input_ids=ids, attention_mask=mask, token_type_ids=types)
             if qa:  # padding is never an answer, as in libelectra
                 pad = mask.eq(0)
                 start_logits = out.start_logits.float().masked_fill(pad, -1e4)
@@ -457,13 +463,17 @@ def main():
             step += 1
             train_seconds += time.perf_counter() - start
             train_tokens += int(mask.sum())
+            if step == args.timing_warmup:
+                warm_seconds, warm_tokens = train_seconds, train_tokens
         epoch += 1
         scores = evaluate()
         print(f"epoch {epoch} dev {json.dumps(scores)}", file=sys.stderr, flush=True)
         if best is None or scores[main_metric] > best[main_metric]:
             best, best_epoch = scores, min(epoch, epochs)
     print(json.dumps({"scores": best, "best_epoch": best_epoch, "steps": step, "train_tokens": train_tokens,
-                      "train_seconds": train_seconds, "tokens_per_second": train_tokens / train_seconds}))
+                      "train_seconds": train_seconds, "tokens_per_second": train_tokens / train_seconds,
+                      "steady_tokens_per_second": (train_tokens - warm_tokens) / max(1e-9, train_seconds - warm_seconds),
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,15 @@ def encoder_flops(c, seq_len):
     return 6 * (layers * per_layer + project) + 12 * layers * seq_len * h
 
 
+def flops_per_token(run, seq_len=128):
+    """Model FLOPs per trained token of a run folder's exported discriminator and generator."""
+    disc = json.load(open(os.path.join(run, "discriminator", "config.json")))
+    gen = json.load(open(os.path.join(run, "generator", "config.json")))
+    return (encoder_flops(disc, seq_len) + 6 * (disc["hidden_size"] ** 2 + disc["hidden_size"]) +
+            encoder_flops(gen, seq_len) +
+            6 * 0.15 * (gen["hidden_size"] * gen["embedding_size"] + gen["embedding_size"] * gen["vocab_size"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
@@ -37,11 +46,7 @@ def main():
     records = [json.loads(l) for l in open(os.path.join(a.run, "metrics.jsonl"))]
     train = [r for r in records if r.get("split") == "train"][2:]
     batch = json.load(open(os.path.join(a.run, "config.json")))["train"]["batch_size"]
-    disc = json.load(open(os.path.join(a.run, "discriminator", "config.json")))
-    gen = json.load(open(os.path.join(a.run, "generator", "config.json")))
-    per_token = (encoder_flops(disc, a.seq_len) + 6 * (disc["hidden_size"] ** 2 + disc["hidden_size"]) +
-                 encoder_flops(gen, a.seq_len) +
-                 6 * 0.15 * (gen["hidden_size"] * gen["embedding_size"] + gen["embedding_size"] * gen["vocab_size"]))
+    per_token = flops_per_token(a.run, a.seq_len)
     steps_per_s = [(b["step"] - p["step"]) / (b["elapsed_seconds"] - p["elapsed_seconds"]) for p, b in zip(train, train[1:])]
     tokens = statistics.median(r["tokens_per_second"] for r in train)
     flops = tokens * per_token

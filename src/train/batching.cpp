@@ -29,9 +29,9 @@ std::vector<int64_t> epoch_order(int64_t size, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-PretrainingBatch collate(const std::vector<TokenizedExample>& examples, int64_t pad_id) {
+PretrainingBatch collate(const std::vector<TokenizedExample>& examples, int64_t pad_id, int64_t pad_to) {
   if (examples.empty()) throw Error("collate: empty batch");
-  size_t longest = 0;
+  size_t longest = static_cast<size_t>(std::max<int64_t>(pad_to, 0));
   for (const auto& e : examples) longest = std::max(longest, e.ids.size());
   const auto B = static_cast<int64_t>(examples.size()), S = static_cast<int64_t>(longest);
   auto ids = torch::full({B, S}, pad_id, torch::kLong);

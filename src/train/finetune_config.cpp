@@ -41,6 +41,7 @@ constexpr auto optimizer_fields = [](auto& v, auto& o) {
   v("beta2", o.beta2);
   v("eps", o.eps);
   v("max_grad_norm", o.max_grad_norm);
+  v("implementation", o.implementation, parse_adamw_kernel);
 };
 
 constexpr auto train_fields = [](auto& v, auto& t) {

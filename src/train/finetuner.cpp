@@ -253,7 +253,7 @@ FinetuneMetrics Finetuner::train_step() {
       logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
     }
     const auto loss = task_.loss(logits, batch);
-    m.loss = loss.item<double>();
+    m.loss = loss.detach();
     // Weighted so that the mean over ranks is the mean over the whole global batch, even when
     // the last batch of an epoch does not split evenly.
     core_->backward(loss * (static_cast<double>(rows.size() * world) / static_cast<double>(global_rows)),
@@ -314,7 +314,7 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
   result.best_dir = (fs::path(t.output) / "best").string();
   const auto start = Clock::now();
   const int64_t first_step = progress.step;
-  double loss_sum = 0;
+  torch::Tensor loss_sum;  // on the device, read back on logging steps only
   int64_t loss_count = 0, examples_seen = 0;
   while (true) {
     // Every "when" decision of the loop is here: an epoch (or the schedule) ended...
@@ -334,23 +334,26 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
     const auto m = train_step();
     result.train_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
     result.train_tokens += m.tokens;
-    loss_sum += m.loss;
-    ++loss_count;
+    if (m.loss.defined()) {
+      loss_sum = loss_sum.defined() ? loss_sum + m.loss.to(torch::kDouble) : m.loss.to(torch::kDouble);
+      ++loss_count;
+    }
     examples_seen += m.examples;
     // ...a progress line is due...
     if (progress.step % t.log_every == 0 || progress.step == total) {
+      const double loss = loss_count > 0 ? loss_sum.item<double>() / static_cast<double>(loss_count) : 0.0;
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double per_step = elapsed / static_cast<double>(progress.step - first_step);
       // Throughput counts training steps only: evaluations would make it depend on the dev set.
       const double tokens_per_second = static_cast<double>(result.train_tokens) / result.train_seconds;
       log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s {:.0f} tokens/s eta {}", progress.step,
-                total, static_cast<double>(progress.step) / steps_per_epoch_, loss_sum / loss_count, m.learning_rate,
+                total, static_cast<double>(progress.step) / steps_per_epoch_, loss, m.learning_rate,
                 examples_seen / elapsed, tokens_per_second,
                 format_duration(per_step * static_cast<double>(total - progress.step)));
-      core_->log_metrics({{"split", "train"}, {"step", progress.step}, {"loss", loss_sum / loss_count},
+      core_->log_metrics({{"split", "train"}, {"step", progress.step}, {"loss", loss},
                           {"learning_rate", m.learning_rate}, {"examples_per_second", examples_seen / elapsed},
                           {"tokens_per_second", tokens_per_second}});
-      loss_sum = 0;
+      loss_sum = torch::Tensor();
       loss_count = 0;
     }
     // ...or the user stopped the run. Not on the last step: the run is about to finish, and a

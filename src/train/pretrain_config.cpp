@@ -68,6 +68,7 @@ constexpr auto optimizer_fields = [](auto& v, auto& o) {
   v("eps", o.eps);
   v("warmup_steps", o.warmup_steps);
   v("max_grad_norm", o.max_grad_norm);
+  v("implementation", o.implementation, parse_adamw_kernel);
 };
 
 constexpr auto train_fields = [](auto& v, auto& t) {
@@ -82,6 +83,9 @@ constexpr auto train_fields = [](auto& v, auto& t) {
   v("device", t.device);
   v("max_minutes", t.max_minutes);
   v("log_every", t.log_every);
+  v("prefetch_batches", t.prefetch_batches);
+  v("static_shapes", t.static_shapes);
+  v("profile_step", t.profile_step);
   v("eval_every", t.eval_every);
   v("eval_batches", t.eval_batches);
   v("save_every", t.save_every);
@@ -132,6 +136,7 @@ void PretrainConfig::validate() const {
   if (optimizer.warmup_steps < 0) throw Error("config key \"optimizer.warmup_steps\" must not be negative");
   if (train.eval_batches < 0) throw Error("config key \"train.eval_batches\" must not be negative");
   if (train.max_minutes < 0) throw Error("config key \"train.max_minutes\" must not be negative (0: no limit)");
+  if (train.prefetch_batches < 0) throw Error("config key \"train.prefetch_batches\" must not be negative");
   if (train.keep_checkpoints < 1) throw Error("config key \"train.keep_checkpoints\" must be at least 1");
   if (train.init_discriminator.empty() != train.init_generator.empty() && objective == Objective::electra) {
     throw Error("continuing pre-training needs both train.init_discriminator and train.init_generator");

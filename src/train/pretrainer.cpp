@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "electra/util/error.h"
 #include "util/files.h"
 #include "util/logger.h"
+#include "train/prefetcher.h"
 #include "train/trainer_core.h"
 #include "train/weight_decay.h"
 
@@ -31,56 +33,6 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-
-// Running sums of one or more objective outputs.
-struct Accumulator {
-  double loss = 0, mlm_loss = 0, disc_loss = 0;
-  int64_t parts = 0, masked = 0, mlm_correct = 0, sampled_correct = 0, tokens = 0;
-  BinaryCounts disc;
-  std::vector<float> scores;
-  std::vector<uint8_t> labels;
-  bool keep_scores = false;
-
-  void add(const ObjectiveOutput& out, int64_t real_tokens) {
-    loss += out.loss.item<double>();
-    mlm_loss += out.mlm_loss.item<double>();
-    disc_loss += out.disc_loss.item<double>();
-    ++parts;
-    masked += out.masked_tokens;
-    mlm_correct += out.mlm_correct;
-    sampled_correct += out.sampled_correct;
-    tokens += real_tokens;
-    if (!out.disc_scores.defined()) return;
-    auto s = out.disc_scores.to(torch::kCPU, torch::kFloat).contiguous();
-    auto l = out.disc_labels.to(torch::kCPU, torch::kFloat).contiguous();
-    const float* sp = s.data_ptr<float>();
-    const float* lp = l.data_ptr<float>();
-    for (int64_t i = 0; i < s.numel(); ++i) {
-      disc.add(sp[i] > 0.5f, lp[i] > 0.5f);
-      if (keep_scores) {
-        scores.push_back(sp[i]);
-        labels.push_back(lp[i] > 0.5f);
-      }
-    }
-  }
-
-  PretrainMetrics metrics() const {
-    PretrainMetrics m;
-    const double n = std::max<int64_t>(parts, 1);
-    m.loss = loss / n;
-    m.mlm_loss = mlm_loss / n;
-    m.disc_loss = disc_loss / n;
-    m.mlm_accuracy = masked ? static_cast<double>(mlm_correct) / masked : 0;
-    m.sampled_accuracy = masked ? static_cast<double>(sampled_correct) / masked : 0;
-    m.disc_accuracy = disc.accuracy();
-    m.disc_precision = disc.precision();
-    m.disc_recall = disc.recall();
-    m.replaced_share = disc.total() ? static_cast<double>(disc.tp + disc.fn) / disc.total() : 0;
-    if (keep_scores) m.disc_auc = roc_auc(scores, labels);
-    m.tokens = tokens;
-    return m;
-  }
-};
 
 json to_json(const PretrainMetrics& m, bool with_disc) {
   json j = {{"loss", m.loss}, {"mlm_loss", m.mlm_loss}, {"mlm_accuracy", m.mlm_accuracy}};
@@ -112,6 +64,65 @@ torch::Generator slot_generator(const torch::Device& device, uint64_t seed, int6
 
 }  // namespace
 
+void PretrainStats::add(const ObjectiveOutput& out, const torch::Tensor& attention_mask, int64_t real_tokens) {
+  torch::NoGradGuard no_grad;
+  const auto options = torch::TensorOptions().dtype(torch::kDouble).device(out.loss.device());
+  auto count = [&](const torch::Tensor& t) { return t.defined() ? t.to(options) : torch::zeros({}, options); };
+  torch::Tensor confusion = torch::zeros({4}, options);  // tp, fp, fn, tn over real tokens
+  if (out.disc_scores.defined()) {
+    const auto real = attention_mask.to(torch::kBool);
+    const auto predicted = out.disc_scores > 0.5, actual = out.disc_labels > 0.5;
+    confusion = torch::stack({(predicted & actual & real).sum(), (predicted & ~actual & real).sum(),
+                              (~predicted & actual & real).sum(), (~predicted & ~actual & real).sum()})
+                    .to(options);
+    if (keep_scores_) {
+      const auto s = out.disc_scores.masked_select(real).to(torch::kCPU, torch::kFloat).contiguous();
+      const auto l = out.disc_labels.masked_select(real).to(torch::kCPU, torch::kFloat).contiguous();
+      scores_.insert(scores_.end(), s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+      for (int64_t i = 0; i < l.numel(); ++i) labels_.push_back(l.data_ptr<float>()[i] > 0.5f);
+    }
+  }
+  const auto row = torch::cat({torch::stack({count(out.loss.detach()), count(out.mlm_loss.detach()),
+                                             count(out.disc_loss.detach()), count(out.masked_tokens),
+                                             count(out.mlm_correct), count(out.sampled_correct)}),
+                               confusion});
+  sums_ = sums_.defined() ? sums_ + row : row;
+  ++parts_;
+  tokens_ += real_tokens;
+}
+
+PretrainMetrics PretrainStats::metrics() const {
+  PretrainMetrics m;
+  m.tokens = tokens_;
+  if (!sums_.defined()) return m;
+  const auto host = sums_.to(torch::kCPU).contiguous();  // the one wait for the device
+  const double* v = host.data_ptr<double>();
+  const double n = static_cast<double>(std::max<int64_t>(parts_, 1)), masked = v[3];
+  m.loss = v[0] / n;
+  m.mlm_loss = v[1] / n;
+  m.disc_loss = v[2] / n;
+  m.mlm_accuracy = masked > 0 ? v[4] / masked : 0;
+  m.sampled_accuracy = masked > 0 ? v[5] / masked : 0;
+  BinaryCounts disc;
+  disc.tp = static_cast<int64_t>(v[6]);
+  disc.fp = static_cast<int64_t>(v[7]);
+  disc.fn = static_cast<int64_t>(v[8]);
+  disc.tn = static_cast<int64_t>(v[9]);
+  m.disc_accuracy = disc.accuracy();
+  m.disc_precision = disc.precision();
+  m.disc_recall = disc.recall();
+  m.replaced_share = disc.total() ? static_cast<double>(disc.tp + disc.fn) / disc.total() : 0;
+  if (keep_scores_) m.disc_auc = roc_auc(scores_, labels_);
+  return m;
+}
+
+// One step's batches, collated ahead of the step on the prefetching thread.
+struct PreparedStep {
+  std::vector<PretrainingBatch> micro_batches;  // this rank's, on the host
+  std::vector<int64_t> real_tokens;             // per micro-batch
+  int64_t epoch = 0, cursor = 0;                // the data order's position after this step
+};
+
 Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
     : config_(std::move(config)), data_(data) {
   if (!data_.train) throw Error("pre-training needs training data");
@@ -132,10 +143,41 @@ Pretrainer::Pretrainer(PretrainConfig config, PretrainData data)
   if (!t.init_discriminator.empty() || !t.init_generator.empty()) initialise_from_pretrained();
   core_->attach(*model_);
   schedule_ = LinearSchedule{o.learning_rate, o.warmup_steps, t.steps};
-  cursor_ = std::make_unique<BatchCursor>(*data_.train, t.seed);
+  start_prefetching();
 }
 
 Pretrainer::~Pretrainer() = default;
+
+void Pretrainer::start_prefetching() {
+  prefetcher_.reset();  // joins the old thread before a new one reads the data
+  const auto& progress = core_->progress();
+  auto cursor = std::make_shared<BatchCursor>(*data_.train, config_.train.seed, progress.epoch, progress.cursor);
+  const int64_t accum = config_.train.grad_accum_steps, batch_size = config_.train.batch_size;
+  const int64_t rank = core_->group().rank(), world = core_->group().world_size();
+  const int64_t micro_batch = batch_size / (world * accum), pad = data_.special.pad;
+  const int64_t pad_to = config_.train.static_shapes ? data_.max_seq_len : 0;
+  const bool pin = core_->device().is_cuda();  // page-locked: the copy to the GPU can overlap compute
+  // Every rank walks the same global order and takes its own slots of each global batch.
+  auto produce = [cursor, accum, batch_size, rank, micro_batch, pad, pad_to, pin] {
+    PreparedStep step;
+    const auto global = cursor->next(batch_size);
+    for (int64_t micro = 0; micro < accum; ++micro) {
+      const int64_t slot = rank * accum + micro;
+      const std::vector<TokenizedExample> examples(global.begin() + slot * micro_batch,
+                                                   global.begin() + (slot + 1) * micro_batch);
+      auto batch = collate(examples, pad, pad_to);
+      if (pin) batch = {batch.input_ids.pin_memory(), batch.attention_mask.pin_memory(), batch.token_type_ids.pin_memory()};
+      int64_t tokens = 0;
+      for (const auto& e : examples) tokens += static_cast<int64_t>(e.ids.size());
+      step.micro_batches.push_back(std::move(batch));
+      step.real_tokens.push_back(tokens);
+    }
+    step.epoch = cursor->epoch();
+    step.cursor = cursor->cursor();
+    return step;
+  };
+  prefetcher_ = std::make_unique<Prefetcher<PreparedStep>>(produce, static_cast<int>(config_.train.prefetch_batches));
+}
 
 const TrainingProgress& Pretrainer::progress() const { return core_->progress(); }
 const torch::Device& Pretrainer::device() const { return core_->device(); }
@@ -164,37 +206,31 @@ void Pretrainer::initialise_from_pretrained() {
   }
 }
 
-PretrainMetrics Pretrainer::train_step() {
+PretrainStats Pretrainer::train_step() {
   model_->train();
   auto& progress = core_->progress();
   const auto& device = core_->device();
   const int64_t accum = config_.train.grad_accum_steps;
-  const int64_t rank = core_->group().rank();
-  const int64_t world = core_->group().world_size();
-  const int64_t micro_batch = config_.train.batch_size / (world * accum);
-  // Every rank walks the same global order and takes its own slots of each global batch.
-  const auto global = cursor_->next(config_.train.batch_size);
-  Accumulator acc;
+  const int64_t slot0 = core_->group().rank() * accum;
+  const auto prepared = prefetcher_->next();
+  PretrainStats stats;
   core_->begin_step();
   for (int64_t micro = 0; micro < accum; ++micro) {
-    const int64_t slot = rank * accum + micro;
-    const std::vector<TokenizedExample> examples(global.begin() + slot * micro_batch,
-                                                 global.begin() + (slot + 1) * micro_batch);
-    const auto batch = collate(examples, data_.special.pad).to(device);
-    auto rng = slot_generator(device, config_.train.seed, progress.step, slot);
+    const auto batch = prepared.micro_batches[micro].to(device);
+    auto rng = slot_generator(device, config_.train.seed, progress.step, slot0 + micro);
     ObjectiveOutput out;
     {
       auto autocast = core_->autocast();
       out = compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, rng);
     }
     core_->backward(out.loss / static_cast<double>(accum), /*last=*/micro == accum - 1);
-    acc.add(out, batch.attention_mask.sum().item<int64_t>());
+    stats.add(out, batch.attention_mask, prepared.real_tokens[micro]);
   }
   core_->finish_step(schedule_(progress.step));
-  progress.epoch = cursor_->epoch();
-  progress.cursor = cursor_->cursor();
-  progress.tokens_seen += acc.tokens * world;
-  return acc.metrics();
+  progress.epoch = prepared.epoch;
+  progress.cursor = prepared.cursor;
+  progress.tokens_seen += stats.tokens() * core_->group().world_size();
+  return stats;
 }
 
 PretrainMetrics Pretrainer::evaluate() {
@@ -204,8 +240,7 @@ PretrainMetrics Pretrainer::evaluate() {
   // Its own masking stream, reset every time: every evaluation sees the same masks.
   const auto& device = core_->device();
   auto eval_rng = seeded_generator(device, config_.train.seed + 7919);
-  Accumulator acc;
-  acc.keep_scores = true;
+  PretrainStats stats(/*keep_scores=*/true);
   const int64_t bs = config_.train.batch_size / config_.train.grad_accum_steps;
   const int64_t n = std::min(data_.eval->size(), config_.train.eval_batches * bs);
   for (int64_t start = 0; start < n; start += bs) {
@@ -213,11 +248,13 @@ PretrainMetrics Pretrainer::evaluate() {
     for (int64_t i = start; i < std::min(n, start + bs); ++i) examples.push_back(data_.eval->get(i));
     const auto batch = collate(examples, data_.special.pad).to(device);
     auto autocast = core_->autocast();
-    acc.add(compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, eval_rng),
-            batch.attention_mask.sum().item<int64_t>());
+    int64_t tokens = 0;
+    for (const auto& e : examples) tokens += static_cast<int64_t>(e.ids.size());
+    stats.add(compute_objective(model_, batch, data_.special, config_.objective_options, data_.max_seq_len, eval_rng),
+              batch.attention_mask, tokens);
   }
   model_->train();
-  return acc.metrics();
+  return stats.metrics();
 }
 
 std::string Pretrainer::save() {
@@ -242,8 +279,7 @@ void Pretrainer::restore(const std::string& dir) {
                               " (for example --set train.grad_accum_steps=" +
                               std::to_string(std::max<int64_t>(1, saved_slots / world)) + ")");
   }
-  const auto& progress = core_->progress();
-  cursor_ = std::make_unique<BatchCursor>(*data_.train, config_.train.seed, progress.epoch, progress.cursor);
+  start_prefetching();  // from the restored position
 }
 
 namespace {
@@ -327,12 +363,21 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
   const int64_t first_step = progress.step;
   auto window_start = start;
   double window_tokens = 0;
-  Accumulator window;
   bool out_of_time = false;
   bool budget_fitted = budget_seconds <= 0;
   int64_t last_step = t.steps;  // the schedule's end; a time budget may bring it forward
   while (progress.step < last_step) {
-    const auto m = train_step();
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+    const auto profile_path = fs::path(t.output) / ("profile-step-" + std::to_string(t.profile_step) + ".json");
+    if (progress.step + 1 == t.profile_step && core_->is_main()) {
+      profile = std::make_unique<torch::autograd::profiler::RecordProfile>(profile_path.string());
+    }
+    const auto stats = train_step();
+    if (profile) {
+      stats.metrics();  // the step's work is done when its statistics are read
+      profile.reset();  // writes the file
+      log->info("wrote the operators of step {} to {}", t.profile_step, profile_path.string());
+    }
     progress.elapsed_seconds = elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
     const double run_seconds = progress.elapsed_seconds - elapsed_before;
     const double seconds_per_step = run_seconds / static_cast<double>(progress.step - first_step);
@@ -345,7 +390,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     double fitted_steps = fit_now ? static_cast<double>(progress.step) +
                                         std::floor(0.97 * (budget_seconds - run_seconds) / seconds_per_step)
                                   : 0.0;
-    double step_tokens = static_cast<double>(m.tokens);
+    double step_tokens = static_cast<double>(stats.tokens());
     // Ranks must agree on stopping and on the fitted schedule, or the others would wait for
     // collectives forever; the same call makes tok/s count every rank's tokens.
     const auto sums = core_->agree({stopping ? 1.0 : 0.0, step_tokens, fit_now ? 1.0 : 0.0, fitted_steps});
@@ -367,6 +412,7 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
     const bool last = progress.step == last_step;
     window_tokens += step_tokens;
     if (progress.step % t.log_every == 0 || last || stopping) {
+      const auto m = stats.metrics();  // waits for the device: on logging steps only
       const double window_seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double tokens_per_second = window_tokens / std::max(window_seconds, 1e-9);
       double eta = seconds_per_step * static_cast<double>(last_step - progress.step);

@@ -1,6 +1,5 @@
 #include "train/trainer_core.h"
 
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -52,6 +51,7 @@ void TrainerCore::attach(torch::nn::Module& model, const std::function<double(co
   }
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(param_groups),
                                                      torch::optim::AdamWOptions(s.learning_rate));
+  update_ = std::make_unique<AdamWUpdate>(*optimizer_, s.adamw_kernel);
   parameters_ = model.parameters();
   group_->broadcast(model);  // every rank starts from rank 0's weights (and its new heads)
   reducer_ = std::make_unique<GradientReducer>(group_, parameters_);
@@ -66,32 +66,42 @@ void TrainerCore::backward(const torch::Tensor& loss, bool last) {
 
 bool TrainerCore::finish_step(double lr) {
   reducer_->finish();  // a rank without rows this step starts every bucket here, with zeros
-  const bool finite = scaler_.unscale(parameters_);
+  const bool finite = scaler_.unscale(parameters_);  // fp16 only (and its one host sync)
   if (finite) {
-    // Also the gradient norm; infinity as the bound leaves the gradients as they are.
-    const double bound = settings_.max_grad_norm > 0 ? settings_.max_grad_norm : std::numeric_limits<double>::infinity();
-    const double norm = torch::nn::utils::clip_grad_norm_(parameters_, bound);
-    if (!std::isfinite(norm)) {
-      // fp16 overflows are caught by the scaler above and skip the step; anything else that is
-      // not finite would only spread through the weights into every later checkpoint.
-      throw Error("step " + std::to_string(progress_.step + 1) +
-                  ": the loss or its gradients are not finite (NaN or Inf); the weights were not updated and no "
-                  "checkpoint was written. Lower optimizer.learning_rate, check the model and the data, or continue "
-                  "from the last checkpoint with --resume");
-    }
     auto& groups = optimizer_->param_groups();
     for (size_t g = 0; g < groups.size(); ++g) {
       static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * multipliers_[g]);
     }
-    optimizer_->step();
+    // Not finite: fp16 overflows are caught by the scaler above; anything else would spread
+    // through the weights into every later checkpoint, so the update skips it and the next
+    // check stops the run.
+    const auto skipped = update_->step(settings_.max_grad_norm);
+    if (!skipped_.defined()) unchecked_from_ = progress_.step + 1;
+    last_update_ = progress_.step + 1;
+    skipped_ = skipped_.defined() ? skipped_ + skipped : skipped;
   }
   scaler_.update(finite);
   progress_.loss_scale = loss_scale();
+  if ((progress_.step + 1) % std::max<int64_t>(settings_.check_every, 1) == 0) require_finite();
   ++progress_.step;
   return finite;
 }
 
+void TrainerCore::require_finite() {
+  if (!skipped_.defined()) return;
+  const bool clean = skipped_.item<float>() == 0;
+  skipped_ = torch::Tensor();
+  if (clean) return;
+  const std::string steps = last_update_ > unchecked_from_
+                                ? "steps " + std::to_string(unchecked_from_) + "-" + std::to_string(last_update_)
+                                : "step " + std::to_string(unchecked_from_);
+  throw Error(steps + ": the loss or its gradients are not finite (NaN or Inf); such a step does not update the "
+              "weights, and no checkpoint was written after it. Lower optimizer.learning_rate, check the model and "
+              "the data, or continue from the last checkpoint with --resume");
+}
+
 void TrainerCore::on_main(const std::function<void()>& work, const std::string& what) {
+  require_finite();
   std::exception_ptr error;
   if (is_main()) {
     try {
@@ -132,6 +142,7 @@ void TrainerCore::open_run(const std::string& config_json) {
 }
 
 void TrainerCore::log_metrics(const nlohmann::json& record) {
+  require_finite();  // every rank: no number from a step that did not update is logged
   if (!metrics_.is_open()) return;
   metrics_ << record.dump() << "\n" << std::flush;
   const auto step = record.find("step");
@@ -144,6 +155,7 @@ std::string TrainerCore::checkpoint_root() const { return (fs::path(settings_.ou
 
 std::string TrainerCore::save_checkpoint(const std::string& config_json, const std::string& extra_json, int keep) {
   if (!is_main()) return "";
+  require_finite();
   CheckpointContents contents{progress_, config_json, extra_json};
   contents.progress.loss_scale = loss_scale();
   contents.progress.world_size = group_->world_size();
@@ -152,6 +164,7 @@ std::string TrainerCore::save_checkpoint(const std::string& config_json, const s
 
 CheckpointContents TrainerCore::restore(const std::string& dir) {
   auto contents = load_checkpoint(dir, *model_, *optimizer_);
+  update_->reload();
   progress_ = contents.progress;
   progress_.world_size = group_->world_size();
   scaler_.set_scale(progress_.loss_scale);

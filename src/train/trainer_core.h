@@ -23,9 +23,11 @@
 #include <torch/types.h>
 
 #include "electra/dist/distributed.h"
+#include "electra/train/adamw.h"
 #include "electra/train/checkpoint.h"
 #include "train/loss_scaler.h"
 #include "electra/train/precision.h"
+#include "train/adamw_update.h"
 #include "train/autocast_scope.h"
 #include "train/event_file.h"
 
@@ -40,6 +42,10 @@ struct CoreSettings {
   // AdamW
   double learning_rate = 1e-4, weight_decay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-6;
   double max_grad_norm = 1.0;  // <= 0: no clipping
+  AdamWKernel adamw_kernel = AdamWKernel::automatic;
+  // Steps are checked for non-finite gradients (a host sync) when step % check_every == 0 and
+  // before anything is logged, evaluated or written; in between nothing waits for the device.
+  int64_t check_every = 1;
 };
 
 // From a config's train and optimizer sections (both configs name these fields alike).
@@ -57,6 +63,8 @@ CoreSettings core_settings(const Train& t, const Optimizer& o, std::string confi
   s.beta2 = o.beta2;
   s.eps = o.eps;
   s.max_grad_norm = o.max_grad_norm;
+  s.adamw_kernel = o.implementation;
+  s.check_every = t.log_every;
   return s;
 }
 
@@ -79,14 +87,20 @@ class TrainerCore {
   void backward(const torch::Tensor& loss, bool last);
   // The ranks' mean gradient, unscaled (fp16: an overflowed step is skipped and the scale
   // lowered), clipped, then one AdamW step at `lr` x each group's multiplier. Counts the step
-  // in progress(). Returns whether the weights changed.
+  // in progress(). A step whose gradients are not finite changes no weight; the run stops with
+  // an error at the next check (require_finite), which is here every check_every steps.
+  // Returns false when fp16's loss scaler skipped the step.
   bool finish_step(double lr);
+  // Throws (one line naming the steps) when a step since the last check had gradients that were
+  // not finite. Reads one flag back from the device; free when nothing is pending.
+  void require_finite();
 
   // Element-wise sums over the ranks, for what every rank must decide alike (stopping, a fitted
   // schedule), or the others would wait for collectives forever.
   std::vector<double> agree(const std::vector<double>& values) { return group_->sum(values); }
   bool agree_to_stop(bool here) { return agree({here ? 1.0 : 0.0})[0] > 0; }
-  // Runs `work` (evaluating, writing) on rank 0 only; then every rank learns whether it failed,
+  // Runs `work` (evaluating, writing) on rank 0 only, after require_finite() on every rank
+  // (every rank holds the same gradients, so all stop alike); then every rank learns whether it failed,
   // so that the others stop with it instead of waiting out the collective timeout.
   void on_main(const std::function<void()>& work, const std::string& what);
 
@@ -118,6 +132,7 @@ class TrainerCore {
   const TrainingProgress& progress() const { return progress_; }
   double loss_scale() const { return scaler_.enabled() ? scaler_.scale() : 0.0; }
   const std::vector<double>& lr_multipliers() const { return multipliers_; }  // one per group
+  AdamWKernel adamw_kernel() const { return update_ ? update_->kernel() : settings_.adamw_kernel; }
 
  private:
   std::string checkpoint_root() const;
@@ -129,6 +144,9 @@ class TrainerCore {
   torch::nn::Module* model_ = nullptr;
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<AdamWUpdate> update_;
+  torch::Tensor skipped_;        // device: updates skipped since the last check (undefined: none pending)
+  int64_t unchecked_from_ = 0, last_update_ = 0;  // the first and last step of those
   std::vector<double> multipliers_;
   std::unique_ptr<GradientReducer> reducer_;
   TrainingProgress progress_;

@@ -381,7 +381,7 @@ TEST(Finetuner, TrainStepAndRunResumeExactly) {
   EXPECT_EQ(first.examples, 4);
   EXPECT_DOUBLE_EQ(first.learning_rate, 0.0);  // warmup starts at 0
   EXPECT_GT(second.learning_rate, 0.0);
-  EXPECT_TRUE(std::isfinite(second.loss));
+  EXPECT_TRUE(std::isfinite(second.loss.item<double>()));
   EXPECT_FALSE(torch::equal(before, flat_weights(stepped.model())));
 
   Finetuner whole(config_for("whole"), model, task, tokenizer);
@@ -409,7 +409,7 @@ TEST(Finetuner, NonFiniteGradientsStopBeforeTheUpdate) {
   const ToyTask task;
   const auto config = FinetuneConfig::from_json_string(
       "{}", "test", {"task.name=toy", "train.batch_size=4", "train.device=cpu", "train.max_seq_length=32",
-                     "train.output=\"" + (root / "out").string() + "\""});
+                     "train.log_every=1", "train.output=\"" + (root / "out").string() + "\""});
   Finetuner finetuner(config, model, task, tokenizer);
   {
     torch::NoGradGuard no_grad;

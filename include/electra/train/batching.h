@@ -49,8 +49,8 @@ class DatasetSource : public ExampleSource {
 // resume from (epoch, cursor) alone.
 std::vector<int64_t> epoch_order(int64_t size, uint64_t seed, int64_t epoch);
 
-// Pads to the longest example of the batch (dynamic padding).
-PretrainingBatch collate(const std::vector<TokenizedExample>& examples, int64_t pad_id);
+// Pads to the longest example of the batch (dynamic padding), or to at least `pad_to` tokens.
+PretrainingBatch collate(const std::vector<TokenizedExample>& examples, int64_t pad_id, int64_t pad_to = 0);
 
 // Hands out batches in epoch order and remembers where it is.
 class BatchCursor {

@@ -7,6 +7,7 @@
 
 #include "electra/models/head_kind.h"
 #include "electra/tasks/tabular.h"
+#include "electra/train/adamw.h"
 #include "electra/train/precision.h"
 
 namespace electra {
@@ -50,6 +51,7 @@ struct FinetuneOptimizer {
   double warmup_proportion = 0.1;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-6;
   double max_grad_norm = 1.0;
+  AdamWKernel implementation = AdamWKernel::automatic;  // fused where the build has it, else foreach
 };
 
 struct FinetuneTrain {

@@ -29,7 +29,9 @@ struct FinetuneResult {
 };
 
 struct FinetuneMetrics {  // of one step
-  double loss = 0;           // this rank's mean loss over its rows (0 when it had none)
+  // This rank's mean loss over its rows: 0-dim, detached, still on the device (undefined when
+  // the rank had no rows), so that a step does not wait for it.
+  torch::Tensor loss;
   double learning_rate = 0;  // before the group multipliers
   int64_t examples = 0;      // this rank's rows
   int64_t tokens = 0;        // this rank's real (not padding) tokens

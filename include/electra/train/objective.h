@@ -30,10 +30,11 @@ struct ObjectiveOutput {
   torch::Tensor loss;      // scalar, mlm_weight * mlm_loss + disc_weight * disc_loss
   torch::Tensor mlm_loss;  // scalar
   torch::Tensor disc_loss;  // scalar (zero for the mlm objective)
-  // Detached statistics
-  int64_t masked_tokens = 0, mlm_correct = 0, sampled_correct = 0;
-  torch::Tensor disc_scores;  // [T] float sigmoid outputs on real tokens (undefined for mlm)
-  torch::Tensor disc_labels;  // [T] float 1 = replaced
+  // Detached statistics, left on the batch's device so that nothing here waits for it: 0-dim
+  // int64 counts (sampled_correct undefined for mlm) and per-token tensors.
+  torch::Tensor masked_tokens, mlm_correct, sampled_correct;
+  torch::Tensor disc_scores;  // [B, S] float sigmoid outputs (undefined for mlm); padding is not scored
+  torch::Tensor disc_labels;  // [B, S] float 1 = replaced (0 on padding)
   // What the step drew, for inspection and reference checks.
   MaskedBatch masked;
   torch::Tensor sampled;  // [B, N] generator samples (undefined for mlm)

@@ -8,6 +8,7 @@
 
 #include "electra/config/electra_config.h"
 #include "electra/models/pretraining_model.h"
+#include "electra/train/adamw.h"
 #include "electra/train/objective.h"
 #include "electra/train/precision.h"
 
@@ -30,6 +31,7 @@ struct OptimizerSection {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-6;
   int64_t warmup_steps = 10000;
   double max_grad_norm = 1.0;
+  AdamWKernel implementation = AdamWKernel::automatic;  // fused where the build has it, else foreach
 };
 
 struct TrainSection {
@@ -44,6 +46,14 @@ struct TrainSection {
   int threads = 0;           // 0: OMP_NUM_THREADS or every core
   double max_minutes = 0.0;  // > 0: stop (with a checkpoint) after this much wall time
   int64_t log_every = 100;
+  // Steps whose batches a background thread collates ahead (0: on the training thread).
+  int64_t prefetch_batches = 2;
+  // Pads every batch to the data's sequence length: one shape for every step, which CUDA graphs
+  // and shape-keyed caches need, at the cost of computing on the padding.
+  bool static_shapes = false;
+  // > 0: the operators of that step go to <output>/profile-step-N.json (Chrome trace format;
+  // scripts/profile_top_ops.py ranks them by self time).
+  int64_t profile_step = 0;
   int64_t eval_every = 2000;
   int64_t eval_batches = 20;
   int64_t save_every = 5000;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "electra/dist/distributed.h"
 #include "electra/models/pretraining_model.h"
@@ -23,7 +24,29 @@ struct PretrainMetrics {
   int64_t tokens = 0;  // real tokens in the batch(es)
 };
 
+// What one or more objective outputs measured. The sums stay on the device, so add() waits for
+// nothing; metrics() reads them back in one transfer (run() does that on logging steps only).
+class PretrainStats {
+ public:
+  // keep_scores (evaluation): also keeps every replaced-token score for the AUC, which reads
+  // each batch back as it is added.
+  explicit PretrainStats(bool keep_scores = false) : keep_scores_(keep_scores) {}
+  void add(const ObjectiveOutput& out, const torch::Tensor& attention_mask, int64_t real_tokens);
+  PretrainMetrics metrics() const;
+  int64_t tokens() const { return tokens_; }  // real tokens, counted on the host
+
+ private:
+  torch::Tensor sums_;  // [10] float64: 3 losses, masked, mlm/sampled correct, tp, fp, fn, tn
+  int64_t parts_ = 0, tokens_ = 0;
+  bool keep_scores_;
+  std::vector<float> scores_;
+  std::vector<uint8_t> labels_;
+};
+
 class TrainerCore;
+struct PreparedStep;
+template <typename T>
+class Prefetcher;
 
 struct PretrainData {
   const ExampleSource* train = nullptr;
@@ -57,7 +80,8 @@ class Pretrainer {
   // `resume`. Stops early (with a checkpoint) when *stop becomes true or the time budget runs out.
   PretrainResult run(bool resume = false, const std::atomic<bool>* stop = nullptr);
 
-  PretrainMetrics train_step();  // one optimizer update (all accumulation micro-batches)
+  // One optimizer update (all accumulation micro-batches); its statistics are still on the device.
+  PretrainStats train_step();
   PretrainMetrics evaluate();    // fixed batches and masking: comparable across the run
   std::string save();            // checkpoint now
   void restore(const std::string& checkpoint_dir);
@@ -70,13 +94,15 @@ class Pretrainer {
 
  private:
   void initialise_from_pretrained();
+  // (Re)starts the background thread that collates batches ahead, from the progress's position.
+  void start_prefetching();
 
   PretrainConfig config_;
   PretrainData data_;
   std::unique_ptr<TrainerCore> core_;  // device, AdamW, step, checkpoints (train/trainer_core.h)
   ElectraPretrainingModel model_{nullptr};
   LinearSchedule schedule_;
-  std::unique_ptr<BatchCursor> cursor_;
+  std::unique_ptr<Prefetcher<PreparedStep>> prefetcher_;
 };
 
 }  // namespace electra
