@@ -5,6 +5,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -125,23 +126,16 @@ AdamWUpdate::AdamWUpdate(torch::optim::AdamW& optimizer, AdamWKernel kernel) : o
 
 torch::Tensor AdamWUpdate::step(double max_norm) {
   torch::NoGradGuard no_grad;
+  if (kernel_ == AdamWKernel::plain) return plain_step(max_norm);
+  // Every group's tensors with gradients, walked once; the clipping norm spans all of them.
+  auto& options = optimizer_.param_groups();
+  std::vector<GroupTensors> groups;
   std::vector<torch::Tensor> grads;
-  for (auto& group : optimizer_.param_groups()) {
-    for (auto& p : group.params()) {
-      if (p.grad().defined()) grads.push_back(p.grad());
-    }
+  for (auto& group : options) {
+    groups.push_back(gather(optimizer_, group));
+    grads.insert(grads.end(), groups.back().grads.begin(), groups.back().grads.end());
   }
   if (grads.empty()) return torch::zeros({});
-  const auto device = grads.front().device();
-  if (kernel_ == AdamWKernel::plain) {
-    std::vector<torch::Tensor> params;
-    for (auto& group : optimizer_.param_groups()) params.insert(params.end(), group.params().begin(), group.params().end());
-    const double bound = max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity();
-    const double norm = torch::nn::utils::clip_grad_norm_(params, bound);
-    if (!std::isfinite(norm)) return torch::ones({}, torch::TensorOptions().device(device));
-    optimizer_.step();
-    return torch::zeros({}, torch::TensorOptions().device(device));
-  }
 
   // The total norm stays on the device: the norm of the per-tensor norms.
   const auto total = torch::stack(at::_foreach_norm(grads, 2)).norm();
@@ -156,29 +150,28 @@ torch::Tensor AdamWUpdate::step(double max_norm) {
   }
   if (kernel_ == AdamWKernel::foreach) {
     if (found_inf.item<float>() > 0) return found_inf;
-    for (auto& group : optimizer_.param_groups()) {
-      auto tensors = gather(optimizer_, group);
-      if (!tensors.params.empty()) {
-        foreach_adamw(tensors, static_cast<torch::optim::AdamWOptions&>(group.options()));
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (!groups[i].params.empty()) {
+        foreach_adamw(groups[i], static_cast<torch::optim::AdamWOptions&>(options[i].options()));
       }
     }
     return found_inf;
   }
 #if ELECTRA_HAVE_FUSED_ADAMW
-  for (auto& group : optimizer_.param_groups()) {
-    auto g = gather(optimizer_, group);
+  for (size_t i = 0; i < groups.size(); ++i) {
+    auto& g = groups[i];
     if (g.params.empty()) continue;
     std::vector<torch::Tensor> steps;
-    for (size_t i = 0; i < g.params.size(); ++i) {
-      auto& counted = device_steps_[g.params[i].unsafeGetTensorImpl()];
+    for (size_t j = 0; j < g.params.size(); ++j) {
+      auto& counted = device_steps_[g.params[j].unsafeGetTensorImpl()];
       if (!counted.defined()) {
-        counted = torch::full({}, static_cast<double>(g.states[i]->step()), g.params[i].options().dtype(torch::kFloat));
+        counted = torch::full({}, static_cast<double>(g.states[j]->step()), g.params[j].options().dtype(torch::kFloat));
       }
-      g.states[i]->step(g.states[i]->step() + 1);
+      g.states[j]->step(g.states[j]->step() + 1);
       steps.push_back(counted);
     }
     at::_foreach_add_(steps, 1);
-    const auto& o = static_cast<torch::optim::AdamWOptions&>(group.options());
+    const auto& o = static_cast<torch::optim::AdamWOptions&>(options[i].options());
     at::_fused_adamw_(g.params, g.grads, g.exp_avgs, g.exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(),
                       std::get<0>(o.betas()), std::get<1>(o.betas()), o.weight_decay(), o.eps(), /*amsgrad=*/false,
                       /*maximize=*/false, /*grad_scale=*/c10::nullopt, found_inf);
@@ -188,6 +181,19 @@ torch::Tensor AdamWUpdate::step(double max_norm) {
   }
 #endif
   return found_inf;
+}
+
+torch::Tensor AdamWUpdate::plain_step(double max_norm) {
+  const auto& params = optimizer_.param_groups();
+  std::vector<torch::Tensor> all;
+  for (const auto& group : params) all.insert(all.end(), group.params().begin(), group.params().end());
+  if (all.empty()) return torch::zeros({});
+  const auto on_device = torch::TensorOptions().device(all.front().device());
+  const double bound = max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity();
+  const double norm = torch::nn::utils::clip_grad_norm_(all, bound);  // reads the norm back (a host sync)
+  if (!std::isfinite(norm)) return torch::ones({}, on_device);
+  optimizer_.step();
+  return torch::zeros({}, on_device);
 }
 
 }  // namespace electra

@@ -28,6 +28,8 @@ class AdamWUpdate {
   void reload() { device_steps_.clear(); }
 
  private:
+  torch::Tensor plain_step(double max_norm);  // LibTorch's clip_grad_norm_ and AdamW::step
+
   torch::optim::AdamW& optimizer_;
   AdamWKernel kernel_;
   // fused reads each parameter's step count from a tensor on its device; these mirror the

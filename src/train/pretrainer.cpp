@@ -68,8 +68,10 @@ void PretrainStats::add(const ObjectiveOutput& out, const torch::Tensor& attenti
   torch::NoGradGuard no_grad;
   const auto options = torch::TensorOptions().dtype(torch::kDouble).device(out.loss.device());
   auto count = [&](const torch::Tensor& t) { return t.defined() ? t.to(options) : torch::zeros({}, options); };
-  torch::Tensor confusion = torch::zeros({4}, options);  // tp, fp, fn, tn over real tokens
-  if (out.disc_scores.defined()) {
+  torch::Tensor confusion;  // tp, fp, fn, tn over real tokens
+  if (!out.disc_scores.defined()) {
+    confusion = torch::zeros({4}, options);
+  } else {
     const auto real = attention_mask.to(torch::kBool);
     const auto predicted = out.disc_scores > 0.5, actual = out.disc_labels > 0.5;
     confusion = torch::stack({(predicted & actual & real).sum(), (predicted & ~actual & real).sum(),
@@ -233,6 +235,19 @@ PretrainStats Pretrainer::train_step() {
   return stats;
 }
 
+PretrainStats Pretrainer::profile_step() {
+  const auto path = (fs::path(config_.train.output) / ("profile-step-" + std::to_string(config_.train.profile_step) +
+                                                       ".json")).string();
+  PretrainStats stats;
+  {
+    torch::autograd::profiler::RecordProfile profile(path);  // writes the file when it goes
+    stats = train_step();
+    stats.metrics();  // the step's work is done when its statistics are read
+  }
+  logger("train")->info("wrote the operators of step {} to {}", config_.train.profile_step, path);
+  return stats;
+}
+
 PretrainMetrics Pretrainer::evaluate() {
   if (!data_.eval || data_.eval->size() == 0) return {};
   torch::NoGradGuard no_grad;
@@ -367,17 +382,8 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
   bool budget_fitted = budget_seconds <= 0;
   int64_t last_step = t.steps;  // the schedule's end; a time budget may bring it forward
   while (progress.step < last_step) {
-    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
-    const auto profile_path = fs::path(t.output) / ("profile-step-" + std::to_string(t.profile_step) + ".json");
-    if (progress.step + 1 == t.profile_step && core_->is_main()) {
-      profile = std::make_unique<torch::autograd::profiler::RecordProfile>(profile_path.string());
-    }
-    const auto stats = train_step();
-    if (profile) {
-      stats.metrics();  // the step's work is done when its statistics are read
-      profile.reset();  // writes the file
-      log->info("wrote the operators of step {} to {}", t.profile_step, profile_path.string());
-    }
+    const bool profiling = progress.step + 1 == t.profile_step && core_->is_main();
+    const auto stats = profiling ? profile_step() : train_step();
     progress.elapsed_seconds = elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
     const double run_seconds = progress.elapsed_seconds - elapsed_before;
     const double seconds_per_step = run_seconds / static_cast<double>(progress.step - first_step);

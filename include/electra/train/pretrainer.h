@@ -94,6 +94,8 @@ class Pretrainer {
 
  private:
   void initialise_from_pretrained();
+  // train_step() under the profiler, its operators written to <output>/profile-step-N.json.
+  PretrainStats profile_step();
   // (Re)starts the background thread that collates batches ahead, from the progress's position.
   void start_prefetching();
 
