@@ -25,6 +25,7 @@ import math
 import os
 import random
 import resource
+import statistics
 import sys
 import time
 
@@ -312,6 +313,16 @@ def param_groups(model, lr, decay, weight_decay, layers):
     return list(groups.values())
 
 
+def median_window_rate(timings, warmup, window):
+    """Tokens/s: the median over whole windows of `window` steps after the first `warmup` steps."""
+    steady = timings[warmup:]
+    rates = [sum(t for _, t in steady[i:i + window]) / sum(s for s, _ in steady[i:i + window])
+             for i in range(0, len(steady) - window + 1, window)]
+    if not rates:
+        raise SystemExit(f"hf_finetune: {len(timings)} steps leave no timed window after {warmup} warm-up steps")
+    return statistics.median(rates)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", required=True)
@@ -320,8 +331,10 @@ def main():
     ap.add_argument("--set", action="append", default=[], dest="overrides")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--compile", action="store_true", help="train the model under torch.compile (evaluation stays eager)")
-    ap.add_argument("--timing-warmup", type=int, default=5,
+    ap.add_argument("--timing-warmup", type=int, default=4,
                     help="steps left out of steady_tokens_per_second (torch.compile compiles in them)")
+    ap.add_argument("--timing-window", type=int, default=4,
+                    help="steady_tokens_per_second: the median of windows of this many steps after the warm-up")
     args = ap.parse_args()
     config = load_config(args.config, args.overrides)
     task, opt, train = config["task"], config.get("optimizer", {}), config.get("train", {})
@@ -425,7 +438,7 @@ def main():
     main_metric = "f1" if tagging or qa else GLUE[name][1][0]
     best, best_epoch = None, 0.0
     step, train_seconds, train_tokens = 0, 0.0, 0
-    warm_seconds, warm_tokens = 0.0, 0
+    timings = []  # (seconds, tokens) of every training step
     model.train()
     epoch = 0
     while step < total:
@@ -461,10 +474,9 @@ def main():
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            train_seconds += time.perf_counter() - start
-            train_tokens += int(mask.sum())
-            if step == args.timing_warmup:
-                warm_seconds, warm_tokens = train_seconds, train_tokens
+            timings.append((time.perf_counter() - start, int(mask.sum())))
+            train_seconds += timings[-1][0]
+            train_tokens += timings[-1][1]
         epoch += 1
         scores = evaluate()
         print(f"epoch {epoch} dev {json.dumps(scores)}", file=sys.stderr, flush=True)
@@ -472,7 +484,7 @@ def main():
             best, best_epoch = scores, min(epoch, epochs)
     print(json.dumps({"scores": best, "best_epoch": best_epoch, "steps": step, "train_tokens": train_tokens,
                       "train_seconds": train_seconds, "tokens_per_second": train_tokens / train_seconds,
-                      "steady_tokens_per_second": (train_tokens - warm_tokens) / max(1e-9, train_seconds - warm_seconds),
+                      "steady_tokens_per_second": median_window_rate(timings, args.timing_warmup, args.timing_window),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "electra/util/error.h"
+
 namespace electra {
 
 void init_weights(torch::nn::Module& module, double range) {
@@ -38,12 +40,19 @@ ElectraModelImpl::ElectraModelImpl(const ElectraConfig& config, ElectraEmbedding
 }
 
 torch::Tensor ElectraModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                                        const torch::Tensor& token_type_ids) {
-  auto hidden = embeddings(input_ids, token_type_ids);      // [B, S, E]
-  if (embeddings_project) hidden = embeddings_project(hidden);  // [B, S, H]
+                                        const torch::Tensor& token_type_ids, const torch::Tensor& token_index) {
+  if (token_index.defined() && !attention_mask.defined()) {
+    throw Error("ElectraModel: token_index without the attention_mask it was taken from");
+  }
+  auto hidden = embeddings(input_ids, token_type_ids, token_index);  // [B, S, E] or [T, E]
+  if (embeddings_project) hidden = embeddings_project(hidden);      // [B, S, H] or [T, H]
   torch::Tensor bias;
   if (attention_mask.defined()) bias = make_attention_bias(attention_mask, hidden.scalar_type());  // [B, 1, 1, S]
-  return encoder(hidden, bias);
+  hidden = encoder(hidden, bias, token_index);
+  if (!token_index.defined()) return hidden;
+  // Back to the rows the heads read; padding's hidden states are zeros.
+  const int64_t B = input_ids.size(0), S = input_ids.size(1);
+  return torch::zeros({B * S, hidden.size(1)}, hidden.options()).index_copy(0, token_index, hidden).view({B, S, -1});
 }
 
 ElectraForPreTrainingImpl::ElectraForPreTrainingImpl(const ElectraConfig& config,

@@ -78,8 +78,8 @@ TaskModelImpl::TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t
 }
 
 torch::Tensor TaskModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                                     const torch::Tensor& token_type_ids) {
-  auto hidden = electra(input_ids, attention_mask, token_type_ids);  // [B, S, H]
+                                     const torch::Tensor& token_type_ids, const torch::Tensor& token_index) {
+  auto hidden = electra(input_ids, attention_mask, token_type_ids, token_index);  // [B, S, H]
   switch (kind_) {
     case HeadKind::sequence_classification: return classifier(hidden);
     case HeadKind::question_answering: {

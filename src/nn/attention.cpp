@@ -20,7 +20,14 @@ torch::Tensor make_attention_bias(const torch::Tensor& attention_mask, torch::Sc
   return (1.0 - visible) * lowest;
 }
 
-bool sdpa_available() { return TORCH_VERSION_MAJOR >= 2; }
+// scaled_dot_product_attention takes a `scale` (the query arrives scaled) from 2.1 on.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#define ELECTRA_HAVE_SDPA 1
+#else
+#define ELECTRA_HAVE_SDPA 0
+#endif
+
+bool sdpa_available() { return ELECTRA_HAVE_SDPA != 0; }
 
 AttentionKernel default_attention_kernel() {
   return sdpa_available() ? AttentionKernel::sdpa : AttentionKernel::explicit_matmul;
@@ -28,7 +35,7 @@ AttentionKernel default_attention_kernel() {
 
 void set_attention_kernel(torch::nn::Module& model, AttentionKernel kernel) {
   if (kernel == AttentionKernel::sdpa && !sdpa_available()) {
-    throw Error("scaled_dot_product_attention needs LibTorch 2.0 or newer (this is " TORCH_VERSION ")");
+    throw Error("scaled_dot_product_attention needs LibTorch 2.1 or newer (this is " TORCH_VERSION ")");
   }
   for (const auto& m : model.modules(/*include_self=*/true)) {
     if (auto* attention = m->as<ElectraSelfAttentionImpl>()) attention->kernel = kernel;
@@ -43,14 +50,26 @@ ElectraSelfAttentionImpl::ElectraSelfAttentionImpl(const ElectraConfig& c)
   dropout = register_module("dropout", torch::nn::Dropout(c.attention_probs_dropout_prob));
 }
 
-torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias) {
-  const int64_t B = hidden.size(0), S = hidden.size(1);
-  auto heads = [&](const torch::Tensor& t) {  // [B, S, H] -> [B, nh, S, hd]
-    return t.view({B, S, num_heads_, head_dim_}).transpose(1, 2);
-  };
-  auto q = heads(query(hidden)), k = heads(key(hidden)), v = heads(value(hidden));
+torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+                                               const torch::Tensor& token_index) {
+  // One matrix product for query, key and value: their weights side by side, [3H, H]. The
+  // query's carry 1/sqrt(head_dim), so that no pass over the [B, nh, S, S] scores divides them.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  const auto qkv_weight = torch::cat({query->weight * scale, key->weight, value->weight});
+  const auto qkv_bias = torch::cat({query->bias * scale, key->bias, value->bias});
+  auto qkv = torch::linear(hidden, qkv_weight, qkv_bias);  // [B, S, 3H], or [T, 3H] for the real tokens
+  int64_t B = hidden.size(0), S = hidden.dim() == 3 ? hidden.size(1) : 1;
+  if (token_index.defined()) {  // attention needs each token in its row: padding's rows are zeros
+    B = bias.size(0);
+    S = bias.size(-1);
+    qkv = torch::zeros({B * S, qkv.size(1)}, qkv.options()).index_copy(0, token_index, qkv);
+  }
+  // One copy into head-major order, so that the matrix products below copy nothing; unbind, not
+  // three selects, whose backward would each fill a zero tensor of all three.
+  const auto heads = qkv.view({B, S, 3, num_heads_, head_dim_}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
+  const auto& q = heads[0], k = heads[1], v = heads[2];  // [B, nh, S, hd]
   torch::Tensor context;  // [B, nh, S, hd]
-#if TORCH_VERSION_MAJOR >= 2
+#if ELECTRA_HAVE_SDPA
   // Training on the CPU with attention dropout: SDPA would fall back to its math path, whose
   // bernoulli_ draws cost 8% of a `small` bf16 step (profiled); the explicit path's dropout
   // (electra::dropout) is the same distribution at a fraction of the cost.
@@ -58,15 +77,18 @@ torch::Tensor ElectraSelfAttentionImpl::forward(const torch::Tensor& hidden, con
   if (kernel == AttentionKernel::sdpa && !cpu_dropout) {
     // An undefined tensor inside an engaged optional is not "no mask" to every version: pass nullopt.
     const auto mask = bias.defined() ? c10::optional<at::Tensor>(bias.to(q.dtype())) : c10::nullopt;
-    context = at::scaled_dot_product_attention(q, k, v, mask, is_training() ? dropout_prob_ : 0.0);
+    context = at::scaled_dot_product_attention(q, k, v, mask, is_training() ? dropout_prob_ : 0.0, /*is_causal=*/false,
+                                               /*scale=*/1.0);  // q is scaled already
   }
 #endif
   if (!context.defined()) {  // explicit_matmul, and every kernel on a LibTorch without SDPA
-    auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, nh, S, S]
-    if (bias.defined()) scores = scores + bias.to(scores.dtype());
+    auto scores = torch::matmul(q, k.transpose(-1, -2));  // [B, nh, S, S]
+    if (bias.defined()) scores.add_(bias.to(scores.dtype()));  // in place: matmul's backward does not read it
     context = torch::matmul(electra::dropout(dropout, torch::softmax(scores, -1)), v);
   }
-  return context.transpose(1, 2).reshape({B, S, num_heads_ * head_dim_});  // [B, S, H]
+  context = context.transpose(1, 2).reshape({B, S, num_heads_ * head_dim_});  // [B, S, H]
+  if (!token_index.defined()) return context;
+  return context.view({B * S, -1}).index_select(0, token_index);  // [T, H]
 }
 
 ElectraResidualOutputImpl::ElectraResidualOutputImpl(int64_t in_features, const ElectraConfig& c) {
@@ -85,8 +107,9 @@ ElectraAttentionImpl::ElectraAttentionImpl(const ElectraConfig& c) {
   output = register_module("output", ElectraResidualOutput(c.hidden_size, c));
 }
 
-torch::Tensor ElectraAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias) {
-  return output(self(hidden, bias), hidden);
+torch::Tensor ElectraAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+                                           const torch::Tensor& token_index) {
+  return output(self(hidden, bias, token_index), hidden);
 }
 
 }  // namespace electra

@@ -11,13 +11,10 @@ torch::Tensor layer_norm(torch::nn::LayerNorm& norm, const torch::Tensor& x) {
   return norm(x.scalar_type() == type ? x : x.to(type));
 }
 
-torch::Tensor dropout(torch::nn::Dropout& module, const torch::Tensor& x) {
-  const double p = module->options.p();
-  if (!module->is_training() || p <= 0.0) return x;
-  if (p >= 1.0) return x * 0;
-  const auto keep = torch::rand(x.sizes(), x.options().dtype(torch::kFloat)) >= p;
-  // Scaled by a double after the mask, so bf16 activations are not scaled by a rounded 1/(1-p).
-  return x.mul(keep.to(x.scalar_type())).mul(1.0 / (1.0 - p));
+torch::Tensor real_token_index(const torch::Tensor& attention_mask) {
+  const auto real = attention_mask.reshape({-1}).ne(0);
+  if (real.all().item<bool>()) return {};
+  return real.nonzero().reshape({-1});
 }
 
 ElectraEmbeddingsImpl::ElectraEmbeddingsImpl(const ElectraConfig& c) {
@@ -33,11 +30,18 @@ ElectraEmbeddingsImpl::ElectraEmbeddingsImpl(const ElectraConfig& c) {
   dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
 }
 
-torch::Tensor ElectraEmbeddingsImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids) {
+torch::Tensor ElectraEmbeddingsImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
+                                             const torch::Tensor& token_index) {
   const int64_t seq_len = input_ids.size(1);
   if (seq_len > position_embeddings->weight.size(0)) {
     throw Error("sequence of " + std::to_string(seq_len) + " tokens is longer than max_position_embeddings " +
                 std::to_string(position_embeddings->weight.size(0)));
+  }
+  if (token_index.defined()) {  // the real tokens only; a token's position is its column
+    auto real = [&](const torch::Tensor& t) { return t.reshape({-1}).index_select(0, token_index); };  // [T]
+    auto x = word_embeddings(real(input_ids)) + position_embeddings(token_index.remainder(seq_len));  // [T, E]
+    x = x + (token_type_ids.defined() ? token_type_embeddings(real(token_type_ids)) : token_type_embeddings->weight[0]);
+    return electra::dropout(dropout, layer_norm(LayerNorm, x));
   }
   auto x = word_embeddings(input_ids);                                        // [B, S, E]
   x = x + position_embeddings->weight.narrow(0, 0, seq_len).unsqueeze(0);     // [1, S, E]

@@ -26,8 +26,9 @@ ElectraLayerImpl::ElectraLayerImpl(const ElectraConfig& c) {
   output = register_module("output", ElectraResidualOutput(c.intermediate_size, c));
 }
 
-torch::Tensor ElectraLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias) {
-  auto attended = attention(hidden, bias);
+torch::Tensor ElectraLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+                                       const torch::Tensor& token_index) {
+  auto attended = attention(hidden, bias, token_index);
   return output(intermediate(attended), attended);
 }
 
@@ -36,8 +37,9 @@ ElectraEncoderImpl::ElectraEncoderImpl(const ElectraConfig& c) {
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layer->push_back(ElectraLayer(c));
 }
 
-torch::Tensor ElectraEncoderImpl::forward(torch::Tensor hidden, const torch::Tensor& bias) {
-  for (const auto& l : *layer) hidden = l->as<ElectraLayer>()->forward(hidden, bias);
+torch::Tensor ElectraEncoderImpl::forward(torch::Tensor hidden, const torch::Tensor& bias,
+                                         const torch::Tensor& token_index) {
+  for (const auto& l : *layer) hidden = l->as<ElectraLayer>()->forward(hidden, bias, token_index);
   return hidden;
 }
 

@@ -175,12 +175,25 @@ torch::Tensor AdamWUpdate::step(double max_norm) {
     at::_fused_adamw_(g.params, g.grads, g.exp_avgs, g.exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(),
                       std::get<0>(o.betas()), std::get<1>(o.betas()), o.weight_decay(), o.eps(), /*amsgrad=*/false,
                       /*maximize=*/false, /*grad_scale=*/c10::nullopt, found_inf);
-    // A skipped step is not counted here. The host counts are then one ahead, but they are never
-    // saved: TrainerCore stops the run at its next check, before any checkpoint.
+    // A skipped step is not counted here; the host counts, one ahead, catch up before they are
+    // saved (sync_step_counts).
     at::_foreach_sub_(steps, std::vector<torch::Tensor>(steps.size(), found_inf));
   }
 #endif
   return found_inf;
+}
+
+void AdamWUpdate::sync_step_counts() {
+  if (device_steps_.empty()) return;
+  auto& state = optimizer_.state();
+  for (auto& group : optimizer_.param_groups()) {
+    for (auto& p : group.params()) {
+      const auto counted = device_steps_.find(p.unsafeGetTensorImpl());
+      const auto found = state.find(state_key(state, p));
+      if (counted == device_steps_.end() || found == state.end()) continue;
+      static_cast<torch::optim::AdamWParamState&>(*found->second).step(counted->second.item<int64_t>());
+    }
+  }
 }
 
 torch::Tensor AdamWUpdate::plain_step(double max_norm) {

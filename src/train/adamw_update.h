@@ -26,6 +26,9 @@ class AdamWUpdate {
 
   // After the optimizer's state was loaded from a checkpoint: its step counts are read again.
   void reload() { device_steps_.clear(); }
+  // Before the optimizer's state is saved: fused counts steps on the device, where a skipped
+  // step (fp16's overflows) is not counted; the state takes those counts (a host sync).
+  void sync_step_counts();
 
  private:
   torch::Tensor plain_step(double max_norm);  // LibTorch's clip_grad_norm_ and AdamW::step

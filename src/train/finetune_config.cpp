@@ -59,6 +59,8 @@ constexpr auto train_fields = [](auto& v, auto& t) {
   v("max_train_examples", t.max_train_examples);
   v("max_eval_examples", t.max_eval_examples);
   v("random_init", t.random_init);
+  v("prefetch_batches", t.prefetch_batches);
+  v("profile_step", t.profile_step);
 };
 
 constexpr auto squad_fields = [](auto& v, auto& s) {
@@ -106,6 +108,7 @@ void FinetuneConfig::validate() const {
     throw Error("config keys \"train.max_train_examples\" and \"train.max_eval_examples\" must not be negative (0: all)");
   }
   if (train.epochs < 0) throw Error("config key \"train.epochs\" must not be negative");
+  if (train.prefetch_batches < 0) throw Error("config key \"train.prefetch_batches\" must not be negative");
   if (train.max_seq_length < 8 || train.max_seq_length > 4096) {
     throw Error("config key \"train.max_seq_length\" must be in [8, 4096]");
   }

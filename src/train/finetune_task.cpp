@@ -13,6 +13,7 @@
 #include "metrics/chunking.h"
 #include "metrics/classification.h"
 #include "metrics/squad_eval.h"
+#include "electra/nn/embeddings.h"
 #include "electra/tasks/conll.h"
 #include "electra/tasks/glue.h"
 #include "electra/tasks/squad.h"
@@ -568,7 +569,13 @@ TaskBatch collate(const std::vector<TaskFeature>& features, const std::vector<si
   batch.input_ids = ids;
   batch.attention_mask = mask;
   batch.token_type_ids = types;
+  batch.token_index = real_token_index(mask);
   return batch;
+}
+
+TaskBatch TaskBatch::pinned() const {
+  auto pin = [](const torch::Tensor& t) { return t.defined() ? t.pin_memory() : t; };
+  return {pin(input_ids), pin(attention_mask), pin(token_type_ids), pin(labels), pin(token_index)};
 }
 
 torch::Tensor FinetuneTask::loss(const torch::Tensor& logits, const TaskBatch& batch) const {

@@ -17,6 +17,7 @@
 #include "electra/util/error.h"
 #include "util/files.h"
 #include "util/logger.h"
+#include "train/prefetcher.h"
 #include "train/trainer_core.h"
 
 namespace fs = std::filesystem;
@@ -69,6 +70,13 @@ ModelCard finetune_card(const FinetuneConfig& config, const FinetuneTask& task, 
 
 }  // namespace
 
+// One step's training rows of this rank, collated (no batch when the rank has none of them).
+struct PreparedBatch {
+  TaskBatch batch;
+  int64_t rows = 0, tokens = 0;
+  int64_t epoch = 0, begin = 0, end = 0;  // the global batch: rows [begin, end) of epoch's order
+};
+
 Finetuner::Finetuner(FinetuneConfig config, const ModelDirectory& model, const FinetuneTask& task,
                      const WordPieceTokenizer& tokenizer, std::shared_ptr<Distributed> distributed)
     : config_(std::move(config)), task_(task), tokenizer_(tokenizer), model_config_(model.config), base_model_(model.path) {
@@ -98,7 +106,53 @@ Finetuner::Finetuner(FinetuneConfig config, const ModelDirectory& model, const F
   steps_per_epoch_ = (rows + t.batch_size - 1) / t.batch_size;
   const auto total = static_cast<int64_t>(std::ceil(t.epochs * static_cast<double>(steps_per_epoch_)));
   schedule_ = LinearSchedule{o.learning_rate, static_cast<int64_t>(o.warmup_proportion * total), total};
-  order_rng_ = at::make_generator<at::CPUGeneratorImpl>(t.seed);
+}
+
+void Finetuner::start_prefetching(int64_t epoch, int64_t cursor) {
+  prefetcher_.reset();  // joins the old thread first
+  const auto& train = task_.features(Split::train);
+  const int64_t rows_total = static_cast<int64_t>(train.size()), batch_size = config_.train.batch_size;
+  const int64_t world = core_->group().world_size(), rank = core_->group().rank();
+  const HeadKind head = task_.head();
+  const bool regression = task_.regression(), pin = core_->device().is_cuda();
+  const int32_t pad = tokenizer_.pad_id();
+  // Every rank draws the same order for every epoch from the seed, so a resumed run (which
+  // redraws the epochs before its own) shuffles exactly as an uninterrupted one.
+  struct Walk {
+    torch::Generator rng;
+    torch::Tensor order;
+    int64_t drawn = 0, epoch = 0, cursor = 0;
+  };
+  auto walk = std::make_shared<Walk>(Walk{at::make_generator<at::CPUGeneratorImpl>(config_.train.seed), {}, 0, epoch, cursor});
+  auto produce = [walk, &train, rows_total, batch_size, world, rank, head, regression, pad, pin] {
+    if (walk->cursor >= rows_total) {
+      ++walk->epoch;
+      walk->cursor = 0;
+    }
+    while (walk->drawn <= walk->epoch) {
+      walk->order = torch::randperm(rows_total, walk->rng, torch::kLong);
+      ++walk->drawn;
+    }
+    PreparedBatch out;
+    out.epoch = walk->epoch;
+    out.begin = walk->cursor;
+    out.end = std::min(rows_total, out.begin + batch_size);
+    walk->cursor = out.end;
+    const int64_t global_rows = out.end - out.begin;
+    const auto* order = walk->order.data_ptr<int64_t>();
+    std::vector<size_t> rows;  // this rank's share of the global batch
+    for (int64_t i = out.begin + global_rows * rank / world; i < out.begin + global_rows * (rank + 1) / world; ++i) {
+      rows.push_back(static_cast<size_t>(order[i]));
+    }
+    out.rows = static_cast<int64_t>(rows.size());
+    if (rows.empty()) return out;
+    for (auto r : rows) out.tokens += static_cast<int64_t>(train[r].input_ids.size());
+    out.batch = collate(train, rows, head, regression, pad);
+    if (pin) out.batch = out.batch.pinned();
+    return out;
+  };
+  prefetcher_ = std::make_unique<Prefetcher<PreparedBatch>>(produce, static_cast<int>(config_.train.prefetch_batches));
+  next_batch_ = {epoch, cursor};
 }
 
 Finetuner::~Finetuner() = default;
@@ -159,7 +213,8 @@ std::vector<torch::Tensor> Finetuner::predict(Split split) {
     torch::Tensor logits;
     {
       auto autocast = core_->autocast();
-      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(torch::kCPU, torch::kFloat);
+      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids, batch.token_index)
+                   .to(torch::kCPU, torch::kFloat);
     }
     for (size_t b = 0; b < rows.size(); ++b) {
       auto row = logits[static_cast<int64_t>(b)];
@@ -225,42 +280,47 @@ double Finetuner::epochs_done() const {
 FinetuneMetrics Finetuner::train_step() {
   model_->train();
   auto& progress = core_->progress();
-  const auto& train = task_.features(Split::train);
-  const int64_t rows_total = static_cast<int64_t>(train.size());
-  while (orders_drawn_ <= progress.epoch) {  // every rank draws the same order
-    order_ = torch::randperm(rows_total, order_rng_, torch::kLong);
-    ++orders_drawn_;
-  }
-  const int64_t world = core_->group().world_size(), rank = core_->group().rank();
-  const int64_t begin = progress.cursor, end = std::min(rows_total, begin + config_.train.batch_size);
-  const int64_t global_rows = end - begin;
-  // This rank's share of the global batch.
-  const auto* order = order_.data_ptr<int64_t>();
-  std::vector<size_t> rows;
-  for (int64_t i = begin + global_rows * rank / world; i < begin + global_rows * (rank + 1) / world; ++i) {
-    rows.push_back(static_cast<size_t>(order[i]));
-  }
+  const int64_t rows_total = static_cast<int64_t>(task_.features(Split::train).size());
+  auto normal = [&](std::pair<int64_t, int64_t> at) {  // the end of an epoch is the start of the next
+    return at.second >= rows_total ? std::make_pair(at.first + 1, int64_t{0}) : at;
+  };
+  const auto position = normal({progress.epoch, progress.cursor});
+  // The prefetcher runs ahead of where training is; anything else (a restored checkpoint) restarts it.
+  if (!prefetcher_ || normal(next_batch_) != position) start_prefetching(position.first, position.second);
+  const auto prepared = prefetcher_->next();
+  next_batch_ = {prepared.epoch, prepared.end};
+  const int64_t world = core_->group().world_size(), global_rows = prepared.end - prepared.begin;
   FinetuneMetrics m;
   m.learning_rate = schedule_(progress.step);
-  m.examples = static_cast<int64_t>(rows.size());
+  m.examples = prepared.rows;
+  m.tokens = prepared.tokens;
   core_->begin_step();
-  if (!rows.empty()) {  // a rank may get no row of a short last batch; it still joins the all-reduce
-    const auto batch = collate(train, rows, task_.head(), task_.regression(), tokenizer_.pad_id()).to(core_->device());
-    for (auto r : rows) m.tokens += static_cast<int64_t>(train[r].input_ids.size());
+  if (prepared.rows > 0) {  // a rank may get no row of a short last batch; it still joins the all-reduce
+    const auto batch = prepared.batch.to(core_->device());
     torch::Tensor logits;
     {
       auto autocast = core_->autocast();
-      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids);
+      logits = model_(batch.input_ids, batch.attention_mask, batch.token_type_ids, batch.token_index);
     }
     const auto loss = task_.loss(logits, batch);
     m.loss = loss.detach();
     // Weighted so that the mean over ranks is the mean over the whole global batch, even when
     // the last batch of an epoch does not split evenly.
-    core_->backward(loss * (static_cast<double>(rows.size() * world) / static_cast<double>(global_rows)),
+    core_->backward(loss * (static_cast<double>(prepared.rows * world) / static_cast<double>(global_rows)),
                     /*last=*/true);
   }
   core_->finish_step(m.learning_rate);
-  progress.cursor = end;
+  progress.epoch = prepared.epoch;
+  progress.cursor = prepared.end;
+  return m;
+}
+
+FinetuneMetrics Finetuner::profile_step() {
+  FinetuneMetrics m;
+  core_->profile([&] {
+    m = train_step();
+    if (m.loss.defined()) m.loss.item<double>();  // the step's work is done when its loss is read
+  });
   return m;
 }
 
@@ -316,6 +376,8 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
   const int64_t first_step = progress.step;
   torch::Tensor loss_sum;  // on the device, read back on logging steps only
   int64_t loss_count = 0, examples_seen = 0;
+  double window_seconds = 0;  // training steps since the last progress line
+  int64_t window_tokens = 0;
   while (true) {
     // Every "when" decision of the loop is here: an epoch (or the schedule) ended...
     if (progress.cursor >= rows_total || progress.step >= total) {
@@ -331,9 +393,13 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
       save_checkpoint();  // the next pass starts from here after a crash
     }
     const auto step_start = Clock::now();
-    const auto m = train_step();
-    result.train_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
+    const bool profiling = progress.step + 1 == t.profile_step && core_->is_main();
+    const auto m = profiling ? profile_step() : train_step();
+    const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
+    result.train_seconds += step_seconds;
     result.train_tokens += m.tokens;
+    window_seconds += step_seconds;
+    window_tokens += m.tokens;
     if (m.loss.defined()) {
       loss_sum = loss_sum.defined() ? loss_sum + m.loss.to(torch::kDouble) : m.loss.to(torch::kDouble);
       ++loss_count;
@@ -344,8 +410,9 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
       const double loss = loss_count > 0 ? loss_sum.item<double>() / static_cast<double>(loss_count) : 0.0;
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double per_step = elapsed / static_cast<double>(progress.step - first_step);
-      // Throughput counts training steps only: evaluations would make it depend on the dev set.
-      const double tokens_per_second = static_cast<double>(result.train_tokens) / result.train_seconds;
+      // Throughput since the last line, training steps only: evaluations would make it depend on
+      // the dev set.
+      const double tokens_per_second = static_cast<double>(window_tokens) / std::max(window_seconds, 1e-9);
       log->info("step {}/{} epoch {:.2f} loss {:.4f} lr {:.2e} {:.1f} examples/s {:.0f} tokens/s eta {}", progress.step,
                 total, static_cast<double>(progress.step) / steps_per_epoch_, loss, m.learning_rate,
                 examples_seen / elapsed, tokens_per_second,
@@ -355,6 +422,8 @@ FinetuneResult Finetuner::run(bool resume, const std::atomic<bool>* stop) {
                           {"tokens_per_second", tokens_per_second}});
       loss_sum = torch::Tensor();
       loss_count = 0;
+      window_seconds = 0;
+      window_tokens = 0;
     }
     // ...or the user stopped the run. Not on the last step: the run is about to finish, and a
     // checkpoint there would skip the final evaluation on resume.

@@ -2,7 +2,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
-#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -236,15 +235,11 @@ PretrainStats Pretrainer::train_step() {
 }
 
 PretrainStats Pretrainer::profile_step() {
-  const auto path = (fs::path(config_.train.output) / ("profile-step-" + std::to_string(config_.train.profile_step) +
-                                                       ".json")).string();
   PretrainStats stats;
-  {
-    torch::autograd::profiler::RecordProfile profile(path);  // writes the file when it goes
+  core_->profile([&] {
     stats = train_step();
     stats.metrics();  // the step's work is done when its statistics are read
-  }
-  logger("train")->info("wrote the operators of step {} to {}", config_.train.profile_step, path);
+  });
   return stats;
 }
 
@@ -432,7 +427,10 @@ PretrainResult Pretrainer::run(bool resume, const std::atomic<bool>* stop) {
       record["learning_rate"] = schedule_(progress.step - 1);
       record["tokens_per_second"] = tokens_per_second;
       record["elapsed_seconds"] = progress.elapsed_seconds;
-      if (core_->loss_scale() > 0) record["loss_scale"] = core_->loss_scale();
+      if (const double scale = core_->loss_scale(); scale > 0) {
+        record["loss_scale"] = scale;
+        record["overflowed_steps"] = core_->overflowed_steps();
+      }
       core_->log_metrics(record);
       window_start = Clock::now();
       window_tokens = 0;

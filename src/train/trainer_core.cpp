@@ -1,5 +1,6 @@
 #include "train/trainer_core.h"
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -27,7 +28,7 @@ TrainerCore::TrainerCore(CoreSettings settings, std::shared_ptr<Distributed> gro
   if (settings_.precision == Precision::fp16 && !device_.is_cuda()) {
     throw Error("train.precision fp16 needs a CUDA device (dynamic loss scaling); on the CPU use bf16");
   }
-  scaler_ = LossScaler(settings_.precision == Precision::fp16);
+  scaler_ = LossScaler(settings_.precision == Precision::fp16, device_);
   torch::manual_seed(settings_.seed);
   progress_.world_size = group_->world_size();
 }
@@ -64,37 +65,51 @@ void TrainerCore::backward(const torch::Tensor& loss, bool last) {
   scaler_.scaled(loss).backward();
 }
 
-bool TrainerCore::finish_step(double lr) {
+void TrainerCore::finish_step(double lr) {
   reducer_->finish();  // a rank without rows this step starts every bucket here, with zeros
-  const bool finite = scaler_.unscale(parameters_);  // fp16 only (and its one host sync)
-  if (finite) {
-    auto& groups = optimizer_->param_groups();
-    for (size_t g = 0; g < groups.size(); ++g) {
-      static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * multipliers_[g]);
-    }
-    // Not finite: fp16 overflows are caught by the scaler above; anything else would spread
-    // through the weights into every later checkpoint, so the update skips it and the next
-    // check stops the run.
-    const auto skipped = update_->step(settings_.max_grad_norm);
-    if (!skipped_.defined()) unchecked_from_ = progress_.step + 1;
-    last_update_ = progress_.step + 1;
-    skipped_ = skipped_.defined() ? skipped_ + skipped : skipped;
+  scaler_.unscale(parameters_);  // fp16 only
+  auto& groups = optimizer_->param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * multipliers_[g]);
   }
-  scaler_.update(finite);
-  progress_.loss_scale = loss_scale();
+  // Gradients that are not finite change no weight: fp16's overflows now and then (the scaler
+  // lowers its scale for the next step); anything else would spread through the weights into
+  // every later checkpoint, so the next check stops the run.
+  const auto skipped = update_->step(settings_.max_grad_norm);
+  scaler_.update(skipped);
+  if (!skipped_.defined()) unchecked_from_ = progress_.step + 1;
+  last_update_ = progress_.step + 1;
+  skipped_ = skipped_.defined() ? skipped_ + skipped : skipped;
   if ((progress_.step + 1) % std::max<int64_t>(settings_.check_every, 1) == 0) require_finite();
   ++progress_.step;
-  return finite;
+}
+
+void TrainerCore::profile(const std::function<void()>& step) {
+  const auto number = std::to_string(progress_.step + 1);
+  const auto path = (fs::path(settings_.output) / ("profile-step-" + number + ".json")).string();
+  {
+    torch::autograd::profiler::RecordProfile profile(path);  // writes the file when it goes
+    step();
+  }
+  logger("train")->info("wrote the operators of step {} to {}", number, path);
 }
 
 void TrainerCore::require_finite() {
   if (!skipped_.defined()) return;
-  const bool clean = skipped_.item<float>() == 0;
+  const auto skipped = static_cast<int64_t>(skipped_.item<float>());
   skipped_ = torch::Tensor();
-  if (clean) return;
+  if (skipped == 0) return;
   const std::string steps = last_update_ > unchecked_from_
                                 ? "steps " + std::to_string(unchecked_from_) + "-" + std::to_string(last_update_)
                                 : "step " + std::to_string(unchecked_from_);
+  if (scaler_.enabled()) {
+    // Overflows are fp16's normal business while the scale settles; only every step skipped at
+    // the lowest scale means the gradients are not finite whatever the scale.
+    overflowed_steps_ += skipped;
+    if (skipped < last_update_ - unchecked_from_ + 1 || scaler_.scale() > 1.0) return;
+    throw Error(steps + ": the gradients are not finite even at loss scale 1 (fp16), so no step updated the weights. "
+                "Train in bf16 or fp32, lower optimizer.learning_rate, or check the model and the data");
+  }
   throw Error(steps + ": the loss or its gradients are not finite (NaN or Inf); such a step does not update the "
               "weights, and no checkpoint was written after it. Lower optimizer.learning_rate, check the model and "
               "the data, or continue from the last checkpoint with --resume");
@@ -156,6 +171,7 @@ std::string TrainerCore::checkpoint_root() const { return (fs::path(settings_.ou
 std::string TrainerCore::save_checkpoint(const std::string& config_json, const std::string& extra_json, int keep) {
   if (!is_main()) return "";
   require_finite();
+  update_->sync_step_counts();  // fp16 may have skipped steps the host did not see
   CheckpointContents contents{progress_, config_json, extra_json};
   contents.progress.loss_scale = loss_scale();
   contents.progress.world_size = group_->world_size();

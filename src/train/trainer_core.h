@@ -85,14 +85,19 @@ class TrainerCore {
   // Backward through the (fp16: scaled) loss; the `last` micro-batch of a step starts the
   // gradient all-reduce while backward is still running.
   void backward(const torch::Tensor& loss, bool last);
-  // The ranks' mean gradient, unscaled (fp16: an overflowed step is skipped and the scale
-  // lowered), clipped, then one AdamW step at `lr` x each group's multiplier. Counts the step
-  // in progress(). A step whose gradients are not finite changes no weight; the run stops with
-  // an error at the next check (require_finite), which is here every check_every steps.
-  // Returns false when fp16's loss scaler skipped the step.
-  bool finish_step(double lr);
+  // The ranks' mean gradient, unscaled (fp16), clipped, then one AdamW step at `lr` x each
+  // group's multiplier; counts the step in progress(). Nothing here waits for the device. A
+  // step whose gradients are not finite changes no weight: with fp16 the loss scale drops and
+  // the run goes on; otherwise the run stops with an error at the next check (require_finite),
+  // which is here every check_every steps.
+  void finish_step(double lr);
+  // Runs `step` (one training step that waits for its own results) under LibTorch's operator
+  // profiler and writes the operators to <output>/profile-step-N.json, N the step it runs (Chrome
+  // trace format; scripts/profile_top_ops.py ranks them by self time).
+  void profile(const std::function<void()>& step);
   // Throws (one line naming the steps) when a step since the last check had gradients that were
-  // not finite. Reads one flag back from the device; free when nothing is pending.
+  // not finite (fp16: when every one of them was skipped at loss scale 1). Reads one number
+  // back from the device; free when nothing is pending.
   void require_finite();
 
   // Element-wise sums over the ranks, for what every rank must decide alike (stopping, a fitted
@@ -130,7 +135,9 @@ class TrainerCore {
   bool is_main() const { return group_->is_main(); }
   TrainingProgress& progress() { return progress_; }
   const TrainingProgress& progress() const { return progress_; }
-  double loss_scale() const { return scaler_.enabled() ? scaler_.scale() : 0.0; }
+  double loss_scale() const { return scaler_.enabled() ? scaler_.scale() : 0.0; }  // reads it back
+  // fp16: steps skipped for overflowing gradients, up to the last check (this process's run).
+  int64_t overflowed_steps() const { return overflowed_steps_; }
   const std::vector<double>& lr_multipliers() const { return multipliers_; }  // one per group
   AdamWKernel adamw_kernel() const { return update_ ? update_->kernel() : settings_.adamw_kernel; }
 
@@ -147,6 +154,7 @@ class TrainerCore {
   std::unique_ptr<AdamWUpdate> update_;
   torch::Tensor skipped_;        // device: updates skipped since the last check (undefined: none pending)
   int64_t unchecked_from_ = 0, last_update_ = 0;  // the first and last step of those
+  int64_t overflowed_steps_ = 0;
   std::vector<double> multipliers_;
   std::unique_ptr<GradientReducer> reducer_;
   TrainingProgress progress_;

@@ -306,17 +306,19 @@ TEST(FinetuneConfig, ParsesOverridesAndRejectsBadKeys) {
 
 namespace {
 
-// Twelve rows of random ids, label = whether the first token is even: a task the loop can learn.
+// Twelve rows of 5-8 random ids (batches hold padding), label = whether the first token after
+// [CLS] is even: a task the loop can learn.
 class ToyTask : public FinetuneTask {
  public:
   ToyTask() {
     torch::manual_seed(11);
     for (int i = 0; i < 12; ++i) {
       TaskFeature f;
-      const auto ids = torch::randint(5, 50, {8}, torch::kInt);
-      f.input_ids.assign(ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + 8);
+      const int64_t length = 5 + i % 4;
+      const auto ids = torch::randint(5, 50, {length}, torch::kInt);
+      f.input_ids.assign(ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + length);
       f.input_ids.front() = 2;  // [CLS]
-      f.token_type_ids.assign(8, 0);
+      f.token_type_ids.assign(static_cast<size_t>(length), 0);
       f.label = f.input_ids[1] % 2;
       train_.push_back(f);
     }
@@ -397,6 +399,37 @@ TEST(Finetuner, TrainStepAndRunResumeExactly) {
   const auto finished = resumed.run(/*resume=*/true);
   EXPECT_EQ(finished.steps, 6);
   EXPECT_TRUE(torch::equal(flat_weights(whole.model()), flat_weights(resumed.model())));
+  fs::remove_all(root);
+}
+
+// Batches collated ahead on a background thread are the batches collated in the step: the same
+// rows in the same order across an epoch boundary, so the same losses and weights.
+TEST(Finetuner, PrefetchingGivesTheSameStepsAcrossEpochs) {
+  const auto root = fs::temp_directory_path() / "electra-finetuner-prefetch";
+  fs::remove_all(root);
+  const auto tokenizer = toy_tokenizer();
+  const auto model = toy_model_dir(root, tokenizer);
+  const ToyTask task;
+  auto steps_with = [&](int prefetch) {
+    Finetuner finetuner(FinetuneConfig::from_json_string(
+                            "{}", "test", {"task.name=toy", "train.batch_size=4", "train.epochs=2", "train.device=cpu",
+                                           "train.max_seq_length=32", "train.output=\"" + (root / "out").string() + "\"",
+                                           "train.prefetch_batches=" + std::to_string(prefetch)}),
+                        model, task, tokenizer);
+    std::vector<double> losses;
+    std::vector<int64_t> positions;
+    for (int64_t i = 0; i < finetuner.total_steps(); ++i) {
+      losses.push_back(finetuner.train_step().loss.item<double>());
+      positions.push_back(finetuner.progress().epoch * 1000 + finetuner.progress().cursor);
+    }
+    return std::make_tuple(losses, positions, flat_weights(finetuner.model()));
+  };
+  const auto [inline_losses, inline_positions, inline_weights] = steps_with(0);
+  const auto [ahead_losses, ahead_positions, ahead_weights] = steps_with(3);
+  EXPECT_EQ(inline_positions, (std::vector<int64_t>{4, 8, 12, 1004, 1008, 1012}));  // 12 rows, 2 epochs
+  EXPECT_EQ(ahead_positions, inline_positions);
+  EXPECT_EQ(ahead_losses, inline_losses);
+  EXPECT_TRUE(torch::equal(inline_weights, ahead_weights));
   fs::remove_all(root);
 }
 

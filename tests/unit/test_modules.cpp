@@ -176,6 +176,32 @@ TEST(Dropout, KeepsOneMinusPScaledAndIsTheIdentityInEval) {
   EXPECT_TRUE(torch::equal(electra::dropout(module, x), x));
 }
 
+// The mask comes from LibTorch's seed (manual_seed repeats it, the next call differs) and not
+// from how many threads draw it.
+TEST(Dropout, MaskFollowsTheSeedNotTheThreads) {
+  torch::nn::Dropout module(0.25);
+  const auto x = torch::randn({3, 1000, 7});
+  const int threads = at::get_num_threads();
+  auto draw = [&](int with_threads) {
+    at::set_num_threads(with_threads);
+    torch::manual_seed(9);
+    auto first = electra::dropout(module, x);
+    return std::make_pair(first, electra::dropout(module, x));
+  };
+  const auto [one, one_next] = draw(1);
+  const auto [two, two_next] = draw(2);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(one, two));
+  EXPECT_TRUE(torch::equal(one_next, two_next));
+  EXPECT_FALSE(torch::equal(one, one_next));
+  const double kept = (one != 0).to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(kept, 0.75, 0.01);  // 21k draws: 4 standard deviations
+  // Neighbouring elements (the two halves of one draw) are not tied to each other.
+  const auto flat = (one != 0).reshape({-1, 2}).to(torch::kDouble);
+  const double both = (flat.select(1, 0) * flat.select(1, 1)).mean().item<double>();
+  EXPECT_NEAR(both, 0.75 * 0.75, 0.015);
+}
+
 // The fused kernel must compute what the explicit matmul-softmax-matmul computes, with padding
 // (so the additive mask matters) and two segments (token types), through a whole encoder.
 TEST(Attention, SdpaEqualsExplicitAttention) {
@@ -205,3 +231,47 @@ TEST(Attention, SdpaEqualsExplicitAttention) {
   EXPECT_GT(reference.abs().max().item<double>(), 0.1);
   EXPECT_EQ(default_attention_kernel(), AttentionKernel::sdpa);
 }
+
+TEST(Unpadding, RealTokensOnlyGiveTheSameOutputsAndGradients) {
+  torch::manual_seed(4);
+  ElectraConfig c = tiny_config();
+  c.embedding_size = 12;  // with embeddings_project
+  c.hidden_dropout_prob = c.attention_probs_dropout_prob = 0;  // training mode, the same maths
+  const auto ids = torch::randint(5, c.vocab_size, {3, 9}, torch::kLong);
+  auto mask = torch::ones({3, 9}, torch::kLong);
+  mask.index_put_({0, torch::indexing::Slice(4)}, 0);
+  mask.index_put_({2, torch::indexing::Slice(1)}, 0);  // [CLS] alone
+  auto types = torch::zeros({3, 9}, torch::kLong);
+  types.index_put_({torch::indexing::Slice(), torch::indexing::Slice(3)}, 1);
+  const auto index = real_token_index(mask);
+  ASSERT_TRUE(index.defined());
+  EXPECT_EQ(index.numel(), mask.sum().item<int64_t>());
+  EXPECT_FALSE(real_token_index(torch::ones({2, 5}, torch::kLong)).defined());  // nothing to leave out
+
+  std::vector<AttentionKernel> kernels = {AttentionKernel::explicit_matmul};
+  if (sdpa_available()) kernels.push_back(AttentionKernel::sdpa);
+  for (const auto kernel : kernels) {
+    ElectraModel model(c);
+    set_attention_kernel(*model, kernel);
+    const auto real = mask.unsqueeze(-1).to(torch::kFloat);  // [B, S, 1]
+    const auto weights = torch::randn({3, 9, c.hidden_size});
+    auto run = [&](const torch::Tensor& token_index) {  // hidden states and the gradients of a loss over real tokens
+      for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+      const auto hidden = model->forward(ids, mask, types, token_index);
+      (hidden * real * weights).sum().backward();
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : model->parameters()) grads.push_back(p.grad().clone());
+      return std::make_pair(hidden.detach(), grads);
+    };
+    const auto [dense, dense_grads] = run({});
+    const auto [packed, packed_grads] = run(index);
+    EXPECT_LE(((dense - packed) * real).abs().max().item<double>(), 1e-5);
+    EXPECT_EQ((packed * (1 - real)).abs().max().item<double>(), 0.0);  // padding's rows are zeros
+    ASSERT_EQ(dense_grads.size(), packed_grads.size());
+    for (size_t i = 0; i < dense_grads.size(); ++i) {
+      EXPECT_LE((dense_grads[i] - packed_grads[i]).abs().max().item<double>(), 1e-5) << "parameter " << i;
+    }
+    EXPECT_GT(dense_grads.front().abs().max().item<double>(), 0.0);
+  }
+}
+

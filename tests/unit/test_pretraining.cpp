@@ -505,29 +505,38 @@ TEST(Device, ResolvesSpecsAndRefusesWhatIsNotThere) {
   EXPECT_TRUE(torch::equal(torch::rand({5}, a), torch::rand({5}, b)));
 }
 
-TEST(LossScaler, ScalesUnscalesSkipsOverflowAndGrows) {
-  electra::LossScaler scaler(true, /*initial_scale=*/1024.0, /*growth_interval=*/2);
+TEST(LossScaler, ScalesUnscalesLowersOnOverflowAndGrowsOnTheDevice) {
+  electra::LossScaler scaler(true, torch::kCPU, /*initial_scale=*/1024.0, /*growth_interval=*/2);
   auto w = torch::ones({3}, torch::requires_grad());
   scaler.scaled((w * 2.0).sum()).backward();
   EXPECT_NEAR(w.grad()[0].item<double>(), 2048.0, 1e-9);
-  EXPECT_TRUE(scaler.unscale({w}));
+  scaler.unscale({w});
   EXPECT_NEAR(w.grad()[0].item<double>(), 2.0, 1e-9);  // the true gradient
-  scaler.update(true);
+  const auto clean = torch::zeros({}), overflow = torch::ones({});
+  scaler.update(clean);
   EXPECT_EQ(scaler.scale(), 1024.0);
-  scaler.update(true);
+  scaler.update(clean);
   EXPECT_EQ(scaler.scale(), 2048.0);  // two clean steps: doubled
-
-  w.mutable_grad().fill_(std::numeric_limits<float>::infinity());
-  EXPECT_FALSE(scaler.unscale({w}));
-  scaler.update(false);
-  EXPECT_EQ(scaler.scale(), 1024.0);  // overflow: halved (and the caller skipped the step)
-  w.mutable_grad().fill_(std::numeric_limits<float>::quiet_NaN());
-  EXPECT_FALSE(scaler.unscale({w}));
+  scaler.update(clean);
+  scaler.update(overflow);
+  EXPECT_EQ(scaler.scale(), 1024.0);  // overflow: halved, and the clean count starts again
+  scaler.update(clean);
+  EXPECT_EQ(scaler.scale(), 1024.0);
+  scaler.update(clean);
+  EXPECT_EQ(scaler.scale(), 2048.0);
+  for (int i = 0; i < 20; ++i) scaler.update(overflow);
+  EXPECT_EQ(scaler.scale(), 1.0);  // never below 1
+  scaler.set_scale(256.0);
+  EXPECT_EQ(scaler.scale(), 256.0);  // as a checkpoint restores it
 
   electra::LossScaler off(false);
   auto loss = torch::tensor(3.0);
   EXPECT_EQ(off.scaled(loss).item<double>(), 3.0);
-  EXPECT_TRUE(off.unscale({w}));  // disabled: never skips
+  w.mutable_grad().fill_(5.0);
+  off.unscale({w});
+  off.update(overflow);
+  EXPECT_EQ(w.grad()[0].item<double>(), 5.0);  // disabled: touches nothing
+  EXPECT_EQ(off.scale(), 1.0);
 }
 
 TEST(PretrainConfigTest, PrecisionNamesRoundTrip) {

@@ -24,9 +24,11 @@ class ElectraModelImpl : public torch::nn::Module {
   explicit ElectraModelImpl(const ElectraConfig& config, ElectraEmbeddings shared_embeddings = nullptr);
 
   // input_ids [B, S]; attention_mask [B, S] (1 = token, 0 = padding) and token_type_ids
-  // [B, S] may be undefined. Returns the last hidden state [B, S, H].
+  // [B, S] may be undefined. Returns the last hidden state [B, S, H]. With `token_index`
+  // (real_token_index(attention_mask)), every layer computes the real tokens only, and the
+  // hidden state of padding is zeros instead of what attending from a pad token would give.
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
-                        const torch::Tensor& token_type_ids = {});
+                        const torch::Tensor& token_type_ids = {}, const torch::Tensor& token_index = {});
 
   const ElectraConfig& config() const { return config_; }
   bool owns_embeddings() const { return owns_embeddings_; }

@@ -53,8 +53,9 @@ class TaskModelImpl : public torch::nn::Module {
   // classifier_head: which sentence-level head (sequence classification only).
   TaskModelImpl(const ElectraConfig& config, HeadKind kind, int64_t num_labels,
                 ClassifierHead classifier_head = ClassifierHead::transformers, bool answerable_classifier = false);
+  // token_index: see ElectraModel::forward (the logits are the same, padding's aside).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        const torch::Tensor& token_type_ids);
+                        const torch::Tensor& token_type_ids, const torch::Tensor& token_index = {});
 
   HeadKind kind() const { return kind_; }
   int64_t num_labels() const { return num_labels_; }

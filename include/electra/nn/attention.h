@@ -18,7 +18,7 @@ torch::Tensor make_attention_bias(const torch::Tensor& attention_mask, torch::Sc
 // How softmax(q k^T / sqrt(d) + bias) v is computed. Both are the same maths: `explicit_matmul`
 // is matmul-softmax-matmul as Hugging Face's "eager" attention; `sdpa` is LibTorch 2.x's
 // scaled_dot_product_attention (fused flash / memory-efficient kernels where the build has them).
-// The default is sdpa where LibTorch has it, explicit_matmul on 1.x.
+// The default is sdpa where LibTorch has it (2.1 and newer), explicit_matmul before.
 enum class AttentionKernel { explicit_matmul, sdpa };
 bool sdpa_available();
 AttentionKernel default_attention_kernel();
@@ -29,7 +29,9 @@ class ElectraSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit ElectraSelfAttentionImpl(const ElectraConfig& config);
   // hidden: [B, S, H]; bias: [B, 1, 1, S] or undefined. Returns the context [B, S, H].
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias);
+  // With `token_index` (real_token_index of the mask behind `bias`, which is then required),
+  // hidden and the context hold the real tokens only: [T, H].
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias, const torch::Tensor& token_index = {});
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
   torch::nn::Dropout dropout{nullptr};
@@ -56,7 +58,7 @@ TORCH_MODULE(ElectraResidualOutput);
 class ElectraAttentionImpl : public torch::nn::Module {
  public:
   explicit ElectraAttentionImpl(const ElectraConfig& config);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias);
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias, const torch::Tensor& token_index = {});
 
   ElectraSelfAttention self{nullptr};
   ElectraResidualOutput output{nullptr};

@@ -27,7 +27,8 @@ TORCH_MODULE(ElectraIntermediate);
 class ElectraLayerImpl : public torch::nn::Module {
  public:
   explicit ElectraLayerImpl(const ElectraConfig& config);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias);  // [B, S, H]
+  // [B, S, H], or [T, H] with `token_index` (see ElectraSelfAttention).
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias, const torch::Tensor& token_index = {});
 
   ElectraAttention attention{nullptr};
   ElectraIntermediate intermediate{nullptr};
@@ -38,7 +39,8 @@ TORCH_MODULE(ElectraLayer);
 class ElectraEncoderImpl : public torch::nn::Module {
  public:
   explicit ElectraEncoderImpl(const ElectraConfig& config);
-  torch::Tensor forward(torch::Tensor hidden, const torch::Tensor& bias);  // [B, S, H]
+  // [B, S, H], or [T, H] with `token_index` (see ElectraSelfAttention).
+  torch::Tensor forward(torch::Tensor hidden, const torch::Tensor& bias, const torch::Tensor& token_index = {});
 
   torch::nn::ModuleList layer{nullptr};
 };

@@ -69,6 +69,10 @@ struct FinetuneTrain {
   int64_t max_train_examples = 0;   // > 0: the first N training examples (quick runs)
   int64_t max_eval_examples = 0;
   bool random_init = false;         // ignore the pre-trained weights (baseline runs)
+  // Steps whose batches a background thread collates ahead (0: on the training thread).
+  int64_t prefetch_batches = 2;
+  // > 0: the operators of that step go to <output>/profile-step-N.json (as in pre-training).
+  int64_t profile_step = 0;
 };
 
 struct SquadSection {

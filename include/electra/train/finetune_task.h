@@ -31,12 +31,14 @@ struct TaskFeature {
 struct TaskBatch {
   torch::Tensor input_ids, attention_mask, token_type_ids;  // [B, S], S = longest member
   torch::Tensor labels;  // [B] long | [B] float | [B, S] long | [B, 2] long (start, end)
+  torch::Tensor token_index;  // [T]: real_token_index(attention_mask); undefined without padding
 
   TaskBatch to(const torch::Device& device) const {
     if (input_ids.device() == device) return *this;
-    return {input_ids.to(device), attention_mask.to(device), token_type_ids.to(device),
-            labels.defined() ? labels.to(device) : labels};
+    auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device, /*non_blocking=*/true) : t; };
+    return {move(input_ids), move(attention_mask), move(token_type_ids), move(labels), move(token_index)};
   }
+  TaskBatch pinned() const;  // page-locked copies, so that to(cuda) overlaps compute
 };
 
 // Pads `rows` of `features` to their longest member (dynamic padding).

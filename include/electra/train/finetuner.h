@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "electra/dist/distributed.h"
@@ -38,6 +39,9 @@ struct FinetuneMetrics {  // of one step
 };
 
 class TrainerCore;
+struct PreparedBatch;
+template <typename T>
+class Prefetcher;
 
 class Finetuner {
  public:
@@ -57,7 +61,8 @@ class Finetuner {
   // A run that completes removes its checkpoints.
   FinetuneResult run(bool resume = false, const std::atomic<bool>* stop = nullptr);
 
-  // One optimizer update on the next global batch of this epoch's shuffled order.
+  // One optimizer update on the next global batch of this epoch's shuffled order (after the
+  // last batch of an epoch: the first of the next).
   FinetuneMetrics train_step();
   // Head logits of every feature of a split (see FinetuneTask::score), in eval mode.
   std::vector<torch::Tensor> predict(Split split);
@@ -82,6 +87,8 @@ class Finetuner {
   void save_best(const TaskScores& scores, double epoch);
   std::string save_checkpoint();
   void restore(const std::string& dir);
+  void start_prefetching(int64_t epoch, int64_t cursor);  // train.prefetch_batches ahead of (epoch, cursor)
+  FinetuneMetrics profile_step();  // train_step() under the operator profiler
   double epochs_done() const;
 
   FinetuneConfig config_;
@@ -93,9 +100,9 @@ class Finetuner {
   TaskModel model_{nullptr};
   LinearSchedule schedule_;
   int64_t steps_per_epoch_ = 0;
-  torch::Tensor order_;         // this epoch's shuffled training rows (the same on every rank)
-  int64_t orders_drawn_ = 0;    // epochs whose order came from the seeded generator
-  torch::Generator order_rng_;
+  // Collates the next steps' batches; next_batch_ is the (epoch, cursor) its next one starts at.
+  std::unique_ptr<Prefetcher<PreparedBatch>> prefetcher_;
+  std::pair<int64_t, int64_t> next_batch_{-1, -1};
   Best best_;
 };
 
