@@ -26,6 +26,7 @@
 #define USE_C10D_GLOO 1
 #endif
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #if defined(USE_C10D_GLOO)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -297,26 +298,45 @@ std::vector<std::shared_ptr<::gloo::transport::Device>> gloo_devices(const Conte
 }
 #endif
 
-std::unique_ptr<Collectives> make_collectives(const Context& s, const c10::intrusive_ptr<c10d::Store>& store, bool cuda) {
+#if defined(USE_C10D_GLOO)
+std::unique_ptr<Collectives> make_gloo(const Context& s, const c10::intrusive_ptr<c10d::Store>& store) {
+  auto options = c10d::ProcessGroupGloo::Options::create(s.collective_timeout);
+  options->devices = gloo_devices(s);
+  auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, s.env.rank, s.env.world_size, options);
+  return std::make_unique<ProcessGroupCollectives<c10d::ProcessGroupGloo>>(group, torch::Device(torch::kCPU), false);
+}
+#endif
+
+// The process groups: `comm` for tensors (NCCL on CUDA where compiled in, else Gloo) and, next
+// to NCCL, a Gloo group `host` for the few numbers the ranks agree on every step, so that
+// agreeing never copies to or from the GPU and so never waits for it. Null `host`: use `comm`.
+struct Groups {
+  std::unique_ptr<Collectives> comm, host;
+};
+
+Groups make_collectives(const Context& s, const c10::intrusive_ptr<c10d::Store>& store, bool cuda) {
   try {
+    Groups groups;
 #if defined(USE_C10D_NCCL)
     if (cuda) {
       c10::cuda::set_device(static_cast<c10::DeviceIndex>(s.env.local_rank));
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = s.collective_timeout;
       auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, s.env.rank, s.env.world_size, options);
-      return std::make_unique<ProcessGroupCollectives<c10d::ProcessGroupNCCL>>(
+      groups.comm = std::make_unique<ProcessGroupCollectives<c10d::ProcessGroupNCCL>>(
           group, torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(s.env.local_rank)), true);
+#if defined(USE_C10D_GLOO)
+      groups.host = make_gloo(s, c10::make_intrusive<c10d::PrefixStore>("host/", store));
+#endif
+      return groups;
     }
 #endif
 #if defined(USE_C10D_GLOO)
     if (cuda && s.env.rank == 0) {
       logger("dist")->warn("libelectra was built without NCCL: CUDA gradients go through host memory and Gloo");
     }
-    auto options = c10d::ProcessGroupGloo::Options::create(s.collective_timeout);
-    options->devices = gloo_devices(s);
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, s.env.rank, s.env.world_size, options);
-    return std::make_unique<ProcessGroupCollectives<c10d::ProcessGroupGloo>>(group, torch::Device(torch::kCPU), false);
+    groups.comm = make_gloo(s, store);
+    return groups;
 #else
     (void)cuda;
     throw Error(s.who() + ": libelectra was built without Gloo (LibTorch's gloo headers were not found), so it "
@@ -337,6 +357,7 @@ struct Distributed::State {
   Context ctx;
   c10::intrusive_ptr<c10d::Store> store;  // outlives the process group (declared first)
   std::unique_ptr<Collectives> comm;      // null for a single process
+  std::unique_ptr<Collectives> host;      // host-memory sums beside NCCL (make_collectives)
 
   // Runs one collective; what goes wrong becomes an electra::Error that says what to check.
   template <class F>
@@ -370,7 +391,9 @@ std::shared_ptr<Distributed> Distributed::create(const DistEnv& env, std::chrono
     if (timeout.count() <= 0) throw Error("distributed: the rendezvous timeout must be positive");
     state->store = connect_store(state->ctx);
     wait_for_ranks(state->ctx, *state->store);
-    state->comm = make_collectives(state->ctx, state->store, cuda);
+    auto groups = make_collectives(state->ctx, state->store, cuda);
+    state->comm = std::move(groups.comm);
+    state->host = std::move(groups.host);
     if (env.rank == 0 && env.world_size > 1) {
       logger("dist")->info("{} ranks joined through {} ({})", env.world_size, state->ctx.where(),
                            state->comm->device().is_cuda() ? "nccl" : "gloo");
@@ -431,8 +454,9 @@ std::vector<double> Distributed::sum(const std::vector<double>& values) {
   if (!state_->comm || values.empty()) return values;
   auto local = torch::from_blob(const_cast<double*>(values.data()), {static_cast<int64_t>(values.size())},
                                 torch::kFloat64);
-  torch::Tensor total = local.to(state_->comm->device(), torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);  // [N]
-  state_->run("sum", [&] { state_->comm->all_reduce_sum(total); });
+  auto& group = state_->host ? *state_->host : *state_->comm;
+  torch::Tensor total = local.to(group.device(), torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);  // [N]
+  state_->run("sum", [&] { group.all_reduce_sum(total); });
   total = total.to(torch::kCPU).contiguous();
   const double* data = total.data_ptr<double>();
   return std::vector<double>(data, data + values.size());
@@ -440,7 +464,8 @@ std::vector<double> Distributed::sum(const std::vector<double>& values) {
 
 void Distributed::barrier() {
   if (!state_->comm) return;
-  state_->run("barrier", [&] { state_->comm->barrier(); });
+  auto& group = state_->host ? *state_->host : *state_->comm;  // no GPU work to wait for
+  state_->run("barrier", [&] { group.barrier(); });
 }
 
 struct GradientReducer::Impl {

@@ -63,8 +63,8 @@ ElectraForPreTrainingImpl::ElectraForPreTrainingImpl(const ElectraConfig& config
 }
 
 torch::Tensor ElectraForPreTrainingImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                                                 const torch::Tensor& token_type_ids) {
-  return discriminator_predictions(electra(input_ids, attention_mask, token_type_ids));
+                                                 const torch::Tensor& token_type_ids, const torch::Tensor& token_index) {
+  return discriminator_predictions(electra(input_ids, attention_mask, token_type_ids, token_index));
 }
 
 ElectraForMaskedLMImpl::ElectraForMaskedLMImpl(const ElectraConfig& config, ElectraEmbeddings shared_embeddings) {

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "electra/data/pretraining_dataset.h"
+#include "electra/nn/embeddings.h"
 #include "electra/util/error.h"
 
 namespace electra {
@@ -48,7 +49,8 @@ PretrainingBatch collate(const std::vector<TokenizedExample>& examples, int64_t 
       type_ptr[b][static_cast<int64_t>(s)] = static_cast<int32_t>(s) < e.len_a ? 0 : 1;
     }
   }
-  return {ids, mask, types};
+  // Static shapes (pad_to) keep every layer at [B, S]; otherwise the encoders skip the padding.
+  return {ids, mask, types, pad_to > 0 ? torch::Tensor() : real_token_index(mask)};
 }
 
 BatchCursor::BatchCursor(const ExampleSource& source, uint64_t seed, int64_t epoch, int64_t cursor)

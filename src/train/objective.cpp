@@ -28,7 +28,8 @@ ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const Pretrain
   const int64_t B = masked.positions.size(0), N = masked.positions.size(1);
 
   // Generator: hidden states everywhere, vocabulary logits only at the chosen positions.
-  auto hidden = model->generator->electra(masked.input_ids, batch.attention_mask, batch.token_type_ids);  // [B, S, Hg]
+  auto hidden = model->generator->electra(masked.input_ids, batch.attention_mask, batch.token_type_ids,
+                                          batch.token_index);  // [B, S, Hg]
   auto index = masked.positions.unsqueeze(-1).expand({B, N, hidden.size(2)});
   auto logits = model->generator->logits(hidden.gather(1, index)).to(torch::kFloat);  // [B, N, V]
   auto token_loss = torch::nn::functional::cross_entropy(
@@ -65,7 +66,8 @@ ObjectiveOutput compute_objective(ElectraPretrainingModel& model, const Pretrain
     replaced = (disc_input != batch.input_ids).to(torch::kFloat);  // [B, S]
   }
   auto disc_logits =
-      model->discriminator->forward(disc_input, batch.attention_mask, batch.token_type_ids).to(torch::kFloat);  // [B, S]
+      model->discriminator->forward(disc_input, batch.attention_mask, batch.token_type_ids, batch.token_index)
+          .to(torch::kFloat);  // [B, S]
   const auto real = batch.attention_mask.to(torch::kFloat);
   auto per_token = torch::binary_cross_entropy_with_logits(disc_logits, replaced, {}, {}, at::Reduction::None);
   out.disc_loss = (per_token * real).sum() / real.sum().clamp_min(1.0);

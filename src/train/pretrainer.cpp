@@ -167,7 +167,7 @@ void Pretrainer::start_prefetching() {
       const std::vector<TokenizedExample> examples(global.begin() + slot * micro_batch,
                                                    global.begin() + (slot + 1) * micro_batch);
       auto batch = collate(examples, pad, pad_to);
-      if (pin) batch = {batch.input_ids.pin_memory(), batch.attention_mask.pin_memory(), batch.token_type_ids.pin_memory()};
+      if (pin) batch = batch.pinned();
       int64_t tokens = 0;
       for (const auto& e : examples) tokens += static_cast<int64_t>(e.ids.size());
       step.micro_batches.push_back(std::move(batch));

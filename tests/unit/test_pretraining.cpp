@@ -181,7 +181,8 @@ TEST(Objective, SampleEqualToOriginalIsLabelledReal) {
     torch::NoGradGuard no_grad;
     model->generator->generator_lm_head->bias[9] = 1e4;
   }
-  auto out2 = compute_objective(model, {same, batch.attention_mask, batch.token_type_ids}, kSpecial, options, 32, rng);
+  auto out2 = compute_objective(model, {same, batch.attention_mask, batch.token_type_ids, batch.token_index}, kSpecial,
+                                options, 32, rng);
   EXPECT_GT(out2.masked_tokens.item<int64_t>(), 0);
   EXPECT_EQ(out2.sampled_correct.item<int64_t>(), out2.masked_tokens.item<int64_t>());
   EXPECT_EQ(out2.disc_labels.sum().item<double>(), 0.0);
@@ -252,6 +253,12 @@ TEST(Batching, StaticShapesPadToTheSequenceLength) {
   EXPECT_TRUE(torch::equal(fixed.input_ids.narrow(1, 0, 4), dynamic.input_ids));
   EXPECT_EQ(fixed.attention_mask.sum().item<int64_t>(), 7);
   EXPECT_EQ(fixed.input_ids.narrow(1, 4, 28).ne(kSpecial.pad).sum().item<int64_t>(), 0);
+  // Dynamic batches list their real tokens for the encoders (row 1's padding left out); static
+  // ones keep every layer at [B, S].
+  ASSERT_TRUE(dynamic.token_index.defined());
+  EXPECT_TRUE(torch::equal(dynamic.token_index, torch::arange(7, torch::kLong)));
+  EXPECT_FALSE(fixed.token_index.defined());
+  EXPECT_FALSE(collate({examples[0]}, kSpecial.pad).token_index.defined());  // nothing to leave out
 }
 
 TEST(Batching, EpochOrderIsAPermutationAndDeterministic) {

@@ -72,7 +72,8 @@ class Distributed {
   void average_gradients(const std::vector<torch::Tensor>& params, std::size_t bucket_bytes = 25u << 20);
 
   // Element-wise sum over the ranks (losses, token counts, metric numerators); every rank
-  // passes as many values and gets the same result.
+  // passes as many values and gets the same result. In host memory on every backend (beside
+  // NCCL through a Gloo group of its own), so that it never waits for a GPU.
   std::vector<double> sum(const std::vector<double>& values);
 
   // Returns once every rank has reached it.

@@ -46,9 +46,9 @@ TORCH_MODULE(ElectraModel);
 class ElectraForPreTrainingImpl : public torch::nn::Module {
  public:
   explicit ElectraForPreTrainingImpl(const ElectraConfig& config, ElectraEmbeddings shared_embeddings = nullptr);
-  // Replaced-token logits [B, S].
+  // Replaced-token logits [B, S] (token_index: see ElectraModel::forward).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
-                        const torch::Tensor& token_type_ids = {});
+                        const torch::Tensor& token_type_ids = {}, const torch::Tensor& token_index = {});
 
   ElectraModel electra{nullptr};
   DiscriminatorPredictions discriminator_predictions{nullptr};

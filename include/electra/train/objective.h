@@ -18,10 +18,16 @@ struct PretrainingBatch {
   torch::Tensor input_ids;       // [B, S] int64
   torch::Tensor attention_mask;  // [B, S] int64, 1 = token
   torch::Tensor token_type_ids;  // [B, S] int64
+  torch::Tensor token_index;     // [T]: real_token_index(attention_mask); undefined without padding
 
   PretrainingBatch to(const torch::Device& device) const {
     if (input_ids.device() == device) return *this;
-    return {input_ids.to(device), attention_mask.to(device), token_type_ids.to(device)};
+    auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device, /*non_blocking=*/true) : t; };
+    return {move(input_ids), move(attention_mask), move(token_type_ids), move(token_index)};
+  }
+  PretrainingBatch pinned() const {  // page-locked copies, so that to(cuda) overlaps compute
+    auto pin = [](const torch::Tensor& t) { return t.defined() ? t.pin_memory() : t; };
+    return {pin(input_ids), pin(attention_mask), pin(token_type_ids), pin(token_index)};
   }
 };
 
