@@ -123,7 +123,8 @@ void Finetuner::start_prefetching(int64_t epoch, int64_t cursor) {
     torch::Tensor order;
     int64_t drawn = 0, epoch = 0, cursor = 0;
   };
-  auto walk = std::make_shared<Walk>(Walk{at::make_generator<at::CPUGeneratorImpl>(config_.train.seed), {}, 0, epoch, cursor});
+  auto walk = std::make_shared<Walk>(
+      Walk{at::make_generator<at::CPUGeneratorImpl>(config_.train.seed), {}, 0, epoch, cursor});
   auto produce = [walk, &train, rows_total, batch_size, world, rank, head, regression, pad, pin] {
     if (walk->cursor >= rows_total) {
       ++walk->epoch;
