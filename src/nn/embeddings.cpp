@@ -11,9 +11,10 @@ torch::Tensor layer_norm(torch::nn::LayerNorm& norm, const torch::Tensor& x) {
   return norm(x.scalar_type() == type ? x : x.to(type));
 }
 
-torch::Tensor real_token_index(const torch::Tensor& attention_mask) {
+torch::Tensor real_token_index(const torch::Tensor& attention_mask, double min_padding) {
   const auto real = attention_mask.reshape({-1}).ne(0);
-  if (real.all().item<bool>()) return {};
+  const auto padding = real.numel() - real.sum().item<int64_t>();
+  if (padding == 0 || static_cast<double>(padding) < min_padding * static_cast<double>(real.numel())) return {};
   return real.nonzero().reshape({-1});
 }
 

@@ -247,6 +247,10 @@ TEST(Unpadding, RealTokensOnlyGiveTheSameOutputsAndGradients) {
   ASSERT_TRUE(index.defined());
   EXPECT_EQ(index.numel(), mask.sum().item<int64_t>());
   EXPECT_FALSE(real_token_index(torch::ones({2, 5}, torch::kLong)).defined());  // nothing to leave out
+  auto little = torch::ones({2, 5}, torch::kLong);
+  little[1][4] = 0;  // a tenth is padding: below the default quarter, unless asked
+  EXPECT_FALSE(real_token_index(little).defined());
+  EXPECT_EQ(real_token_index(little, /*min_padding=*/0.1).numel(), 9);
 
   std::vector<AttentionKernel> kernels = {AttentionKernel::explicit_matmul};
   if (sdpa_available()) kernels.push_back(AttentionKernel::sdpa);

@@ -246,19 +246,21 @@ TEST(Metrics, RocAucHandlesTiesAndOneClass) {
 }
 
 TEST(Batching, StaticShapesPadToTheSequenceLength) {
-  const std::vector<TokenizedExample> examples = {{{2, 5, 6, 3}, 4}, {{2, 7, 3}, 3}};
+  const std::vector<TokenizedExample> examples = {{{2, 5, 6, 3}, 4}, {{2, 3}, 2}};
   const auto dynamic = collate(examples, kSpecial.pad), fixed = collate(examples, kSpecial.pad, 32);
   EXPECT_EQ(dynamic.input_ids.sizes(), (std::vector<int64_t>{2, 4}));
   EXPECT_EQ(fixed.input_ids.sizes(), (std::vector<int64_t>{2, 32}));
   EXPECT_TRUE(torch::equal(fixed.input_ids.narrow(1, 0, 4), dynamic.input_ids));
-  EXPECT_EQ(fixed.attention_mask.sum().item<int64_t>(), 7);
+  EXPECT_EQ(fixed.attention_mask.sum().item<int64_t>(), 6);
   EXPECT_EQ(fixed.input_ids.narrow(1, 4, 28).ne(kSpecial.pad).sum().item<int64_t>(), 0);
-  // Dynamic batches list their real tokens for the encoders (row 1's padding left out); static
-  // ones keep every layer at [B, S].
+  // Dynamic batches with a quarter or more of padding list their real tokens for the encoders
+  // (row 1's padding left out); static ones keep every layer at [B, S].
   ASSERT_TRUE(dynamic.token_index.defined());
-  EXPECT_TRUE(torch::equal(dynamic.token_index, torch::arange(7, torch::kLong)));
+  EXPECT_TRUE(torch::equal(dynamic.token_index, torch::arange(6, torch::kLong)));
   EXPECT_FALSE(fixed.token_index.defined());
   EXPECT_FALSE(collate({examples[0]}, kSpecial.pad).token_index.defined());  // nothing to leave out
+  const std::vector<TokenizedExample> full = {{{2, 5, 6, 3}, 4}, {{2, 7, 3}, 3}};  // 1 of 8 is padding
+  EXPECT_FALSE(collate(full, kSpecial.pad).token_index.defined());
 }
 
 TEST(Batching, EpochOrderIsAPermutationAndDeterministic) {
