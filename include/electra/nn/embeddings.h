@@ -15,12 +15,12 @@ namespace electra {
 // also what autocast does on CUDA.
 torch::Tensor layer_norm(torch::nn::LayerNorm& norm, const torch::Tensor& x);
 
-// The module's dropout (its p, its training flag); src/nn/dropout.cpp. On the CPU one pass each
-// way, its keep mask drawn by a counter-based generator seeded from LibTorch's (so
-// torch::manual_seed and checkpointed RNG state still decide it): LibTorch's path draws a
-// uniform float per element on one thread and then masks and scales in three more passes,
-// a sixth (fp32) to a quarter (bf16) of a fine-tuning step, profiled. On CUDA, LibTorch's fused
-// dropout.
+// The module's dropout (its p, its training flag); src/nn/dropout.cpp. On the CPU its keep mask
+// is drawn by a counter-based generator seeded from LibTorch's (so torch::manual_seed and
+// checkpointed RNG state still decide it), and fp32 is masked and scaled in the same pass.
+// LibTorch's path draws a uniform float per element on one thread, then masks and scales in
+// three more passes: a sixth (fp32) to a quarter (bf16) of a fine-tuning step, profiled. On
+// CUDA, LibTorch's fused dropout.
 torch::Tensor dropout(torch::nn::Dropout& module, const torch::Tensor& x);
 
 // The flat positions in [B * S] of the real tokens of a [B, S] 0/1 attention mask, ascending:
